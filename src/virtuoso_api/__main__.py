@@ -1,0 +1,3 @@
+from virtuoso_api.cli import main
+
+main()

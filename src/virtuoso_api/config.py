@@ -1,0 +1,160 @@
+"""One ``Settings`` object, read once at start-up from the environment and ``.env``.
+
+Names are the seed's (``GCP_PROJECT_ID``, ``USE_FIRESTORE``, ...) and the Virtuoso connection's
+(``VIRTUOSO_API_TOKEN``, ...), without a prefix, because deployments of the original already set them.
+Nothing else in the code base reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: The ``USE_*`` flags of the seed, in the order the seed lists them, with the service each one swaps in.
+GCP_FLAGS: dict[str, str] = {
+    "use_firestore": "Firestore",
+    "use_cloud_tasks": "Cloud Tasks",
+    "use_pubsub": "Pub/Sub",
+    "use_secret_manager": "Secret Manager",
+    "use_cloud_storage": "Cloud Storage",
+    "use_cloud_monitoring": "Cloud Monitoring",
+}
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    TEST = "test"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/virtuoso-api``: the same folder whatever directory a command runs from."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "virtuoso-api"
+
+
+def _split_commas(value: Any) -> Any:
+    # Lists come as "a,b,c" in the environment; the original's settings crashed on exactly this.
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # -- the service ---------------------------------------------------------------------------
+    environment: Environment = Environment.LOCAL
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    session_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 86400)
+    cache_ttl_seconds: int = Field(default=300, ge=1, le=30 * 86400)
+    # How long a validated API key is trusted without asking the store again. A revocation made on
+    # another instance takes at most this long to be seen here.
+    api_key_cache_seconds: int = Field(default=30, ge=0, le=3600)
+    # How often last-used times of API keys are written, so that a request never waits on that write.
+    api_key_last_used_flush_seconds: int = Field(default=60, ge=1, le=3600)
+
+    # -- Virtuoso ------------------------------------------------------------------------------
+    virtuoso_api_token: SecretStr | None = None
+    virtuoso_base_url: AnyHttpUrl = AnyHttpUrl("https://api-app2.virtuoso.qa/api")
+    virtuoso_org_id: int | None = Field(default=None, ge=1)
+
+    # -- Google Cloud (the seed's variables) ---------------------------------------------------
+    gcp_project_id: str | None = None
+    gcp_location: str = "us-central1"
+    gcp_service_account_email: str | None = None
+    use_firestore: bool = False
+    use_cloud_tasks: bool = False
+    use_pubsub: bool = False
+    use_secret_manager: bool = False
+    use_cloud_storage: bool = False
+    use_cloud_monitoring: bool = False
+    firestore_emulator_host: str | None = None
+    pubsub_emulator_host: str | None = None
+
+    _split_lists = field_validator("cors_origins", mode="before")(_split_commas)
+
+    @field_validator("gcp_project_id", "gcp_service_account_email", "firestore_emulator_host",
+                     "pubsub_emulator_host", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("virtuoso_api_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _gcp_needs_a_project(self) -> Settings:
+        enabled = self.enabled_gcp_services()
+        if enabled and not self.gcp_project_id:
+            flags = ", ".join(flag.upper() for flag in GCP_FLAGS if getattr(self, flag))
+            raise ValueError(f"{flags} is on, so GCP_PROJECT_ID must be set")
+        return self
+
+    def enabled_gcp_services(self) -> list[str]:
+        return [service for flag, service in GCP_FLAGS.items() if getattr(self, flag)]
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "virtuoso-api.sqlite3"
+
+    def public_view(self) -> dict[str, Any]:
+        """Every setting with its effective value, secrets masked, keyed by its environment name."""
+        view: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif isinstance(value, StrEnum):
+                value = value.value
+            elif isinstance(value, Path | AnyHttpUrl):
+                value = str(value)
+            view[name.upper()] = value
+        return view
+
+
+_SECRET_FIELDS = {"virtuoso_api_token"}
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line naming each bad variable and why, never echoing a secret's value."""
+    parts: list[str] = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if not field:  # a model-level rule; its message already names the variables
+            parts.append(message)
+            continue
+        given = "" if field in _SECRET_FIELDS else f" (got {item.get('input')!r:.60})"
+        parts.append(f"{field.upper()}: {message}{given}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raises :class:`ValidationError` (see :func:`describe_settings_error`)."""
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""Capabilities: one folder each, holding a typed port, a local adapter and (where flagged) a GCP adapter."""

@@ -1,0 +1,269 @@
+"""The documents capability: JSON documents in named collections, with optional expiry.
+
+Domain code (API keys, sessions, history, cache, jobs) stores everything through this port; the
+SQLite adapter serves one machine, the Firestore adapter (``USE_FIRESTORE``) many. Both pass the same
+contract suite (``tests/infra/documents/test_contract.py``).
+
+Semantics both adapters keep:
+
+- A document is a JSON object (``str``, numbers, ``bool``, ``None``, lists, nested objects). Times are
+  fixed-width UTC strings (``kit.timestamps``), so they order and compare as strings.
+- ``expires_at`` is kept outside the data. An expired document reads as absent (``get`` returns
+  ``None``, queries skip it) until :meth:`DocumentStore.delete_expired` removes it; in Firestore the
+  field is a timestamp a TTL policy can use.
+- Queries filter on top-level fields, order by at most one field (ties broken by document id, in the
+  same direction) and page with an opaque cursor. A page may hold fewer than ``limit`` documents when
+  expired ones were skipped; only ``next_cursor is None`` means the end.
+- ``write_batch`` applies puts, patches and removes together. SQLite applies a batch atomically; in
+  Firestore each chunk of at most 500 operations is atomic.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, Protocol, TypeAlias
+
+JsonObject: TypeAlias = dict[str, Any]
+Scalar: TypeAlias = str | int | float | bool | None
+
+#: The largest batch Firestore commits atomically; adapters split larger batches into chunks this size.
+MAX_BATCH_OPERATIONS: Final = 500
+
+
+class DocumentError(Exception):
+    """Base of the errors a :class:`DocumentStore` raises on purpose."""
+
+
+class DocumentNotFound(DocumentError):
+    def __init__(self, collection: str, doc_id: str) -> None:
+        super().__init__(f"{collection}/{doc_id} does not exist")
+        self.collection = collection
+        self.doc_id = doc_id
+
+
+class DocumentAlreadyExists(DocumentError):
+    def __init__(self, collection: str, doc_id: str) -> None:
+        super().__init__(f"{collection}/{doc_id} already exists")
+        self.collection = collection
+        self.doc_id = doc_id
+
+
+class InvalidCursor(DocumentError):
+    """A cursor that this store did not hand out, or one for another query."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    data: JsonObject
+    expires_at: datetime | None = None
+
+
+class Op(StrEnum):
+    EQ = "=="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    field: str
+    op: Op
+    value: str | int | float | bool
+
+    def __post_init__(self) -> None:
+        check_field_name(self.field)
+        # None is refused: SQLite cannot tell a null field from a missing one, Firestore can.
+        if self.value is None:
+            raise ValueError(f"filter on {self.field!r}: None is not a filter value")
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Documents lacking the ``order_by`` field are not returned (Firestore's rule, kept by SQLite too)."""
+
+    collection: str
+    filters: tuple[Filter, ...] = ()
+    order_by: str | None = None
+    descending: bool = False
+    limit: int = 100
+    cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        check_collection(self.collection)
+        if self.order_by is not None:
+            check_field_name(self.order_by)
+        if not 1 <= self.limit <= 1000:
+            raise ValueError(f"limit must be between 1 and 1000, got {self.limit}")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    documents: list[Document]
+    next_cursor: str | None
+
+
+class _Unset:
+    """Marks "leave expiry as it is" in :meth:`DocumentStore.patch`, distinct from ``None`` (never expire)."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """Create or replace a document."""
+
+    collection: str
+    doc_id: str
+    data: JsonObject
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """Set top-level fields of an existing document (others are kept)."""
+
+    collection: str
+    doc_id: str
+    changes: JsonObject
+    expires_at: datetime | None | _Unset = field(default=UNSET)
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    collection: str
+    doc_id: str
+
+
+WriteOp: TypeAlias = Put | Patch | Remove
+
+
+class DocumentStore(Protocol):
+    """JSON documents in collections. Every method may raise
+    :class:`~virtuoso_api.errors.BackendUnavailable` when the backend does not answer."""
+
+    @property
+    def backend(self) -> str:
+        """A short name for health checks and errors: ``sqlite`` or ``firestore``."""
+        ...
+
+    async def get(self, collection: str, doc_id: str) -> Document | None:
+        """The document, or ``None`` if it does not exist or has expired."""
+        ...
+
+    async def create(
+        self, collection: str, doc_id: str, data: JsonObject, *, expires_at: datetime | None = None
+    ) -> Document:
+        """Store a new document; :class:`DocumentAlreadyExists` if a live one has that id.
+
+        An expired document with the same id is replaced."""
+        ...
+
+    async def put(
+        self, collection: str, doc_id: str, data: JsonObject, *, expires_at: datetime | None = None
+    ) -> Document:
+        """Create or replace a document."""
+        ...
+
+    async def patch(
+        self,
+        collection: str,
+        doc_id: str,
+        changes: JsonObject,
+        *,
+        expires_at: datetime | None | _Unset = UNSET,
+    ) -> Document:
+        """Set the given top-level fields and return the whole document;
+        :class:`DocumentNotFound` if it does not exist or has expired."""
+        ...
+
+    async def delete(self, collection: str, doc_id: str) -> bool:
+        """Remove a document; ``True`` if a live one was there."""
+        ...
+
+    async def query(self, query: Query) -> Page:
+        """Live documents matching every filter, in order, one page at a time."""
+        ...
+
+    async def write_batch(self, operations: Sequence[WriteOp]) -> None:
+        """Apply the operations in order (see the module docstring for atomicity).
+
+        A :class:`Patch` of a missing document raises :class:`DocumentNotFound`."""
+        ...
+
+    async def delete_expired(self, collection: str, *, limit: int = MAX_BATCH_OPERATIONS) -> int:
+        """Remove up to ``limit`` expired documents of a collection; returns how many were removed."""
+        ...
+
+    async def ping(self) -> None:
+        """Return when the backend answers; raise :class:`BackendUnavailable` when it does not."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+_COLLECTION = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def check_collection(name: str) -> str:
+    if not _COLLECTION.fullmatch(name):
+        raise ValueError(f"invalid collection name {name!r}")
+    return name
+
+
+def check_field_name(name: str) -> str:
+    if not _FIELD.fullmatch(name):
+        raise ValueError(f"invalid field name {name!r}: top-level identifiers only")
+    return name
+
+
+def check_doc_id(doc_id: str) -> str:
+    """Firestore's rules for ids, enforced by every adapter so data moves between them."""
+    if not doc_id or doc_id in {".", ".."} or "/" in doc_id or len(doc_id.encode()) > 1500:
+        raise ValueError(f"invalid document id {doc_id!r:.60}")
+    if doc_id.startswith("__") and doc_id.endswith("__"):
+        raise ValueError(f"invalid document id {doc_id!r:.60}: __name__ forms are reserved")
+    return doc_id
+
+
+def encode_cursor(query: Query, last: Document) -> str:
+    """An opaque cursor: the last document's order value and id, bound to the query's shape."""
+    order_value = last.data.get(query.order_by) if query.order_by else None
+    payload = {"o": query.order_by, "d": query.descending, "v": order_value, "id": last.id}
+    raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(query: Query) -> tuple[Scalar, str] | None:
+    """``(order value, document id)`` of the last document seen, or ``None`` for the first page."""
+    if query.cursor is None:
+        return None
+    try:
+        padded = query.cursor + "=" * (-len(query.cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        matches = payload["o"] == query.order_by and payload["d"] == query.descending
+        if not matches or not isinstance(payload["id"], str):
+            raise InvalidCursor("the cursor belongs to a different query")
+        return payload["v"], payload["id"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidCursor("the cursor is not one this service handed out") from exc

@@ -1,0 +1,34 @@
+"""Identifiers: the ones we mint and the Virtuoso ids callers hand us."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from virtuoso_api.errors import InvalidInput
+
+_CHECKPOINT_ID = re.compile(r"(?:cp_)?([1-9][0-9]{0,17})")
+
+
+def new_id(prefix: str) -> str:
+    """A random id such as ``sess_3f2a...``: 64 bits of entropy, unguessable, sortable by nothing."""
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def parse_checkpoint_id(value: object, *, field: str = "checkpoint_id") -> int:
+    """A Virtuoso checkpoint id given as ``456``, ``"456"`` or ``"cp_456"``.
+
+    Only this exact form is accepted: the original guessed (any number in a command's arguments could
+    become a checkpoint id), which is how steps ended up in the wrong checkpoint.
+    """
+    if isinstance(value, bool):
+        raise InvalidInput(field, "must be a checkpoint id such as 456 or cp_456")
+    if isinstance(value, int):
+        if value <= 0:
+            raise InvalidInput(field, "must be a positive checkpoint id")
+        return value
+    if isinstance(value, str):
+        match = _CHECKPOINT_ID.fullmatch(value.strip())
+        if match:
+            return int(match.group(1))
+    raise InvalidInput(field, f"must be a checkpoint id such as 456 or cp_456, got {value!r:.40}")

@@ -1,0 +1,32 @@
+"""Fixtures every test gets: a clean environment, so a developer's shell or .env never leaks in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from virtuoso_api.config import Settings
+
+# Variables the service reads; tests start with none of them set.
+_SERVICE_VARIABLES = tuple(name.upper() for name in Settings.model_fields) + ("NO_GCE_CHECK",)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for name in _SERVICE_VARIABLES:
+        if name != "NO_GCE_CHECK":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_GCE_CHECK", "true")  # google-auth must never probe a metadata server here
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)  # so no .env of the working tree is read
+    yield
+    assert os.environ.get("NO_GCE_CHECK") == "true"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Embedded defaults with the data folder in the test's own temporary directory."""
+    return Settings(_env_file=None, environment="test", data_dir=tmp_path / "data")  # type: ignore[call-arg]
