@@ -123,7 +123,7 @@ class SqliteDocumentStore:
         try:
             return work(connection)
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full, I/O error
-            raise BackendUnavailable("documents", f"sqlite: {exc}") from exc
+            raise BackendUnavailable("sqlite", str(exc)) from exc
 
     def _now(self) -> str:
         return format_timestamp(self._clock.now())
