@@ -97,8 +97,13 @@ class Settings(BaseSettings):
 
     _split_lists = field_validator("cors_origins", mode="before")(_split_commas)
 
-    @field_validator("gcp_project_id", "gcp_service_account_email", "firestore_emulator_host",
-                     "pubsub_emulator_host", mode="before")
+    @field_validator(
+        "gcp_project_id",
+        "gcp_service_account_email",
+        "firestore_emulator_host",
+        "pubsub_emulator_host",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -102,8 +102,8 @@ class Target(BaseModel):
 
     @classmethod
     def guess(cls, clue: Clue, *, ai: bool = False) -> Target:
-        selector = Selector(kind="AI", value=clue.to_json()) if ai else Selector(type="GUESS", value=clue.to_json())
-        return cls(selectors=[selector])
+        text = clue.to_json()
+        return cls(selectors=[Selector(kind="AI", value=text) if ai else Selector(type="GUESS", value=text)])
 
     def clue(self) -> Clue:
         return Clue.model_validate_json(self.selectors[0].value)

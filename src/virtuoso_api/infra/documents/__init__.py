@@ -21,6 +21,7 @@ from virtuoso_api.infra.documents.port import (
     Query,
     Remove,
     WriteOp,
+    is_valid_doc_id,
 )
 from virtuoso_api.kit.clock import Clock
 
@@ -43,6 +44,7 @@ __all__ = [
     "Remove",
     "WriteOp",
     "build_document_store",
+    "is_valid_doc_id",
 ]
 
 

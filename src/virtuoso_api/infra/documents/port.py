@@ -8,9 +8,9 @@ Semantics both adapters keep:
 
 - A document is a JSON object (``str``, numbers, ``bool``, ``None``, lists, nested objects). Times are
   fixed-width UTC strings (``kit.timestamps``), so they order and compare as strings.
-- ``expires_at`` is kept outside the data. An expired document reads as absent (``get`` returns
-  ``None``, queries skip it) until :meth:`DocumentStore.delete_expired` removes it; in Firestore the
-  field is a timestamp a TTL policy can use.
+- ``expires_at`` is kept outside the data (and is a reserved field name in it). An expired document
+  reads as absent (``get`` returns ``None``, queries skip it) until :meth:`DocumentStore.delete_expired`
+  removes it; in Firestore the field is a timestamp a TTL policy can use.
 - Queries filter on top-level fields, order by at most one field (ties broken by document id, in the
   same direction) and page with an opaque cursor. A page may hold fewer than ``limit`` documents when
   expired ones were skipped; only ``next_cursor is None`` means the end.
@@ -237,6 +237,15 @@ def check_field_name(name: str) -> str:
     return name
 
 
+def is_valid_doc_id(doc_id: str) -> bool:
+    """For ids that come from callers: ``False`` where :func:`check_doc_id` would raise."""
+    try:
+        check_doc_id(doc_id)
+    except ValueError:
+        return False
+    return True
+
+
 def check_doc_id(doc_id: str) -> str:
     """Firestore's rules for ids, enforced by every adapter so data moves between them."""
     if not doc_id or doc_id in {".", ".."} or "/" in doc_id or len(doc_id.encode()) > 1500:
@@ -244,6 +253,16 @@ def check_doc_id(doc_id: str) -> str:
     if doc_id.startswith("__") and doc_id.endswith("__"):
         raise ValueError(f"invalid document id {doc_id!r:.60}: __name__ forms are reserved")
     return doc_id
+
+
+#: Field name the adapters use for expiry; a document's data must not use it.
+EXPIRY_FIELD: Final = "expires_at"
+
+
+def check_data(data: JsonObject) -> JsonObject:
+    if EXPIRY_FIELD in data:
+        raise ValueError(f"{EXPIRY_FIELD!r} is reserved for the store's expiry; pass expires_at= instead")
+    return data
 
 
 def encode_cursor(query: Query, last: Document) -> str:

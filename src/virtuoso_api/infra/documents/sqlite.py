@@ -36,6 +36,7 @@ from virtuoso_api.infra.documents.port import (
     WriteOp,
     _Unset,
     check_collection,
+    check_data,
     check_doc_id,
     decode_cursor,
     encode_cursor,
@@ -143,6 +144,7 @@ class SqliteDocumentStore:
         return format_timestamp(value) if value is not None else None
 
     def _put_sync(self, connection: sqlite3.Connection, op: Put) -> Document:
+        check_data(op.data)
         connection.execute(
             "INSERT OR REPLACE INTO documents (collection, id, data, expires_at) VALUES (?, ?, ?, ?)",
             (op.collection, op.doc_id, _dump(op.data), self._expiry(op.expires_at)),
@@ -154,6 +156,7 @@ class SqliteDocumentStore:
         if row is None:
             raise DocumentNotFound(op.collection, op.doc_id)
         current = _row_to_document(row)
+        check_data(op.changes)
         data = {**current.data, **op.changes}
         expires_at = current.expires_at if isinstance(op.expires_at, _Unset) else op.expires_at
         connection.execute(

@@ -1,0 +1,45 @@
+"""Request authentication: ``X-API-Key`` → :class:`Principal`, and scope requirements."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from virtuoso_api.api_keys.models import Principal, Scope
+from virtuoso_api.errors import Forbidden
+from virtuoso_api.http.deps import ServicesDep
+
+# auto_error=False: a missing key must answer in our error shape (401), not FastAPI's 403.
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key made with `virtuoso-api keys create`"
+)
+
+
+async def authenticate(
+    request: Request,
+    services: ServicesDep,
+    key: Annotated[str | None, Security(api_key_header)],
+) -> Principal:
+    principal = await services.api_keys.authenticate(key)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.allows(scope):
+            raise Forbidden(f"this API key lacks the {scope.value!r} scope")
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
+Writer = Annotated[Principal, Depends(require_scope(Scope.WRITE))]
+Admin = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]

@@ -1,0 +1,108 @@
+"""What an API key is, as stored and as shown."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from virtuoso_api.kit.timestamps import UtcDatetime
+
+COLLECTION = "api_keys"
+
+# A user id is also a document id (the caller's active session is stored under it).
+USER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
+
+
+class Scope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+    def implied(self) -> frozenset[Scope]:
+        """A scope grants itself and every lower one: admin ⊃ write ⊃ read."""
+        order = list(Scope)
+        return frozenset(order[: order.index(self) + 1])
+
+
+def effective_scopes(scopes: list[Scope]) -> frozenset[Scope]:
+    granted: set[Scope] = set()
+    for scope in scopes:
+        granted |= scope.implied()
+    return frozenset(granted)
+
+
+class ApiKey(BaseModel):
+    """A stored key. The key itself is never stored: only its SHA-256, compared in constant time."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key_id: str
+    key_hash: str
+    prefix: str = Field(description="The first characters of the key, to recognise it in a list")
+    name: str
+    user_id: str
+    scopes: list[Scope]
+    created_at: UtcDatetime
+    valid_until: UtcDatetime | None = None
+    revoked_at: UtcDatetime | None = None
+    last_used_at: UtcDatetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApiKeyView(BaseModel):
+    """A key as listed: everything but the hash."""
+
+    key_id: str
+    prefix: str
+    name: str
+    user_id: str
+    scopes: list[Scope]
+    created_at: UtcDatetime
+    valid_until: UtcDatetime | None
+    revoked_at: UtcDatetime | None
+    last_used_at: UtcDatetime | None
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyView:
+        return cls.model_validate(key.model_dump(exclude={"key_hash"}))
+
+
+class ApiKeyCreated(ApiKeyView):
+    key: str = Field(description="The key itself. It is shown this once and cannot be recovered.")
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ, Scope.WRITE], min_length=1)
+    user_id: str | None = Field(default=None, description="Whose key this is; defaults to the name")
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id_shape(cls, value: str | None) -> str | None:
+        if value is not None and not USER_ID_PATTERN.fullmatch(value):
+            raise ValueError(
+                "letters, digits and . _ @ + - only, at most 128, starting with a letter or digit"
+            )
+        return value
+
+
+class Principal(BaseModel):
+    """The authenticated caller of a request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key_id: str
+    user_id: str
+    name: str
+    scopes: frozenset[Scope]
+
+    def allows(self, scope: Scope) -> bool:
+        return scope in self.scopes

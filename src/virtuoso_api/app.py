@@ -1,0 +1,56 @@
+"""The FastAPI application: ``create_app(settings)`` builds it; its lifespan builds the services once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from virtuoso_api import __version__
+from virtuoso_api.api_keys import endpoints as api_keys_endpoints
+from virtuoso_api.api_keys.auth import authenticate
+from virtuoso_api.config import Settings, load_settings
+from virtuoso_api.health import endpoints as health_endpoints
+from virtuoso_api.http.errors import install_error_handlers
+from virtuoso_api.http.request_context import RequestContextMiddleware
+from virtuoso_api.kit.clock import Clock
+from virtuoso_api.services import Services
+from virtuoso_api.sessions import endpoints as sessions_endpoints
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Services.running(settings, clock=clock, background=True) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="Virtuoso API",
+        version=__version__,
+        summary="Author and run Virtuoso tests: commands, sessions, suites, on one machine or Google Cloud.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        # Never "*" with credentials (the original did): origins are listed, keys travel in a header.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["X-API-Key", "X-Request-ID", "Idempotency-Key", "Content-Type"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
+    api.include_router(api_keys_endpoints.router)
+    api.include_router(sessions_endpoints.router)
+    app.include_router(api)
+    app.include_router(health_endpoints.router)
+    return app

@@ -1,0 +1,45 @@
+"""The ``virtuoso-api`` command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from virtuoso_api import __version__
+from virtuoso_api.cli import keys
+from virtuoso_api.cli._runtime import out, print_json, settings_or_exit
+from virtuoso_api.cli.serve import serve
+
+app = typer.Typer(
+    name="virtuoso-api",
+    help="Author and run Virtuoso tests: the service, its API keys and its commands.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(serve)
+app.add_typer(keys.app, name="keys")
+
+
+@app.command("config")
+def config(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Print the effective settings (environment, .env and defaults), secrets masked."""
+    view = settings_or_exit().public_view()
+    if as_json:
+        print_json(view)
+        return
+    width = max(len(name) for name in view)
+    for name, value in view.items():
+        shown = ",".join(value) if isinstance(value, list) else ("" if value is None else value)
+        out.print(f"{name:<{width}}  {shown}")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    app()

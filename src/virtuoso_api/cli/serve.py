@@ -1,0 +1,36 @@
+"""``virtuoso-api serve``: run the HTTP service."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from virtuoso_api.app import create_app
+from virtuoso_api.cli._runtime import out, settings_or_exit
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind. Default: HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port. Default: PORT or 8000.", min=1, max=65535)] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the embedded store. Default: DATA_DIR.")
+    ] = None,
+) -> None:
+    """Run the service (embedded defaults: SQLite in the data folder, no cloud account needed)."""
+    settings = settings_or_exit(host=host, port=port, data_dir=data_dir)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    backends = (
+        ", ".join(settings.enabled_gcp_services()) or "embedded (SQLite in " + str(settings.data_dir) + ")"
+    )
+    out.print(f"Virtuoso API on http://{settings.host}:{settings.port} (docs at /docs); backends: {backends}")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every route: the error envelope, request ids, dependencies."""

@@ -1,0 +1,85 @@
+"""The outermost middleware: a request id on every request and response, and the last-resort 500.
+
+Pure ASGI rather than ``BaseHTTPMiddleware``: it must also wrap streaming responses, and it must turn an
+unhandled exception into the JSON error shape itself, because Starlette's own last-resort handler
+re-raises after answering and knows nothing of request ids.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from virtuoso_api.http.errors import error_body
+
+logger = logging.getLogger("virtuoso_api.http")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+#: The id of the request being served, for log records and outbound calls.
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = self._incoming_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", []).append(
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("unhandled error", extra={"request_id": request_id})
+            if started:  # the status line is gone; all that is left is to drop the connection
+                raise
+            await _send_internal_error(send_with_id, request_id)
+        finally:
+            request_id_var.reset(token)
+
+    @staticmethod
+    def _incoming_id(scope: Scope) -> str | None:
+        # A caller's id is echoed only if it is safe to put in a header and a log line.
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                text = value.decode("latin-1")
+                return text if _VALID_ID.fullmatch(text) else None
+        return None
+
+
+async def _send_internal_error(send: Send, request_id: str) -> None:
+    body = error_body(
+        "internal_error", "the service failed to handle this request; it has been logged", request_id
+    )
+    payload = body.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,71 @@
+"""Everything the lifespan builds once: capabilities (ports) and the domain services over them.
+
+The HTTP app, the CLI and (later) the Python facade all start the same :class:`Services`, so a key
+made with ``virtuoso-api keys create`` is the key the server checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from virtuoso_api.api_keys.service import ApiKeyService
+from virtuoso_api.config import Settings
+from virtuoso_api.infra.documents import DocumentStore, build_document_store
+from virtuoso_api.kit.clock import Clock, SystemClock
+from virtuoso_api.sessions.service import SessionService
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    documents: DocumentStore
+    api_keys: ApiKeyService
+    sessions: SessionService
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls, settings: Settings, *, clock: Clock | None = None, background: bool = False
+    ) -> AsyncIterator[Services]:
+        """Build every capability, yield, then flush and close them.
+
+        ``background`` starts the periodic jobs a server needs (flushing API-key use times); a CLI
+        command that runs once does without them."""
+        clock = clock or SystemClock()
+        documents = await build_document_store(settings, clock=clock)
+        services = cls(
+            settings=settings,
+            clock=clock,
+            documents=documents,
+            api_keys=ApiKeyService(documents, clock=clock, cache_seconds=settings.api_key_cache_seconds),
+            sessions=SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds),
+        )
+        if background:
+            services._every(settings.api_key_last_used_flush_seconds, services.api_keys.flush_last_used)
+        try:
+            yield services
+        finally:
+            for task in services._background:
+                task.cancel()
+            await asyncio.gather(*services._background, return_exceptions=True)
+            await services.api_keys.flush_last_used()
+            await documents.close()
+
+    def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job()
+                except Exception:  # a periodic job must outlive one bad round
+                    logger.exception("background job %s failed", getattr(job, "__qualname__", job))
+
+        self._background.append(asyncio.create_task(loop()))

@@ -1,0 +1,69 @@
+"""``/api/v1/sessions``: a caller's sessions. Each caller sees only its own; anyone else's is a 404."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from virtuoso_api.api_keys.auth import Reader, Writer
+from virtuoso_api.errors import NotFound
+from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.sessions.models import SessionCreate, SessionUpdate, SessionView
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionView)
+async def create_session(body: SessionCreate, services: ServicesDep, caller: Writer) -> SessionView:
+    """Start a session on a checkpoint. With ``activate``, commands without a checkpoint go to it."""
+    assert isinstance(body.checkpoint_id, int)  # the validator normalised "cp_456"
+    return await services.sessions.create(
+        caller.user_id,
+        checkpoint_id=body.checkpoint_id,
+        name=body.name,
+        metadata=body.metadata,
+        activate=body.activate,
+    )
+
+
+@router.get("", response_model=list[SessionView])
+async def list_sessions(services: ServicesDep, caller: Reader) -> list[SessionView]:
+    """The caller's live sessions, newest first."""
+    return await services.sessions.list(caller.user_id)
+
+
+# Declared before /{session_id}: the original declared it after, so "current" was taken for an id.
+@router.get("/current", response_model=SessionView)
+async def current_session(services: ServicesDep, caller: Reader) -> SessionView:
+    """The caller's active session; 404 when there is none."""
+    session = await services.sessions.current(caller.user_id)
+    if session is None:
+        raise NotFound("no active session; activate one with POST /api/v1/sessions/{id}/activate")
+    return session
+
+
+@router.get("/{session_id}", response_model=SessionView)
+async def get_session(session_id: str, services: ServicesDep, caller: Reader) -> SessionView:
+    return await services.sessions.get(caller.user_id, session_id)
+
+
+@router.patch("/{session_id}", response_model=SessionView)
+async def update_session(
+    session_id: str, body: SessionUpdate, services: ServicesDep, caller: Writer
+) -> SessionView:
+    """Change the checkpoint, name or metadata (only the fields sent)."""
+    changes = body.model_dump(include=body.model_fields_set)
+    if changes.get("checkpoint_id", 0) is None:
+        changes.pop("checkpoint_id")  # a session keeps a checkpoint once it has one
+    return await services.sessions.update(caller.user_id, session_id, changes=changes)
+
+
+@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def delete_session(session_id: str, services: ServicesDep, caller: Writer) -> Response:
+    await services.sessions.delete(caller.user_id, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{session_id}/activate", response_model=SessionView)
+async def activate_session(session_id: str, services: ServicesDep, caller: Writer) -> SessionView:
+    """Make this the caller's active session."""
+    return await services.sessions.activate(caller.user_id, session_id)
