@@ -88,9 +88,7 @@ class ApiKeyCreate(BaseModel):
     @classmethod
     def _user_id_shape(cls, value: str | None) -> str | None:
         if value is not None and not USER_ID_PATTERN.fullmatch(value):
-            raise ValueError(
-                "letters, digits and . _ @ + - only, at most 128, starting with a letter or digit"
-            )
+            raise ValueError("1 to 128 of letters, digits and . _ @ + -, starting with a letter or digit")
         return value
 
 

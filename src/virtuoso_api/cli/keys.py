@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -47,7 +48,8 @@ def create(
         )
     except ValidationError as exc:
         first = exc.errors()[0]
-        fail(f"--{str(first['loc'][0]).replace('_id', '').replace('_', '-')}: {first['msg']}", Exit.USAGE)
+        option = str(first["loc"][0]).removesuffix("_id").replace("_", "-")
+        fail(f"--{option}: {str(first['msg']).removeprefix('Value error, ')}", Exit.USAGE)
 
     async def work() -> ApiKeyCreated:
         async with Services.running(settings_or_exit()) as services:
@@ -76,25 +78,37 @@ def list_keys(as_json: JsonOption = False) -> None:
             return [ApiKeyView.of(key) for key in await services.api_keys.list()]
 
     keys = run(work())
+    now = datetime.now(UTC)
     if as_json:
         print_json([key.model_dump(mode="json") for key in keys])
         return
     if not keys:
         out.print("No API keys yet. Create one with: virtuoso-api keys create --name NAME --scopes admin")
         return
-    table = Table("KEY ID", "PREFIX", "NAME", "USER", "SCOPES", "CREATED", "STATE")
+    table = Table(box=None)
+    for column in ("KEY ID", "PREFIX"):  # ids are copied from here, so they must not wrap
+        table.add_column(column, no_wrap=True)
+    for column in ("NAME", "USER", "SCOPES", "CREATED", "STATE"):
+        table.add_column(column)
     for key in keys:
-        state = "revoked" if key.revoked_at else "active"
         table.add_row(
             key.key_id,
-            key.prefix + "…",
+            key.prefix,
             key.name,
             key.user_id,
             ",".join(key.scopes),
-            f"{key.created_at:%Y-%m-%d %H:%M}",
-            state,
+            f"{key.created_at:%Y-%m-%d}",
+            _state(key, now),
         )
     out.print(table)
+
+
+def _state(key: ApiKeyView, now: datetime) -> str:
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.valid_until is not None and key.valid_until <= now:
+        return "expired"
+    return "active"
 
 
 @app.command("revoke")
