@@ -13,6 +13,7 @@ from virtuoso_api.api_keys import endpoints as api_keys_endpoints
 from virtuoso_api.api_keys.auth import authenticate
 from virtuoso_api.config import Settings, load_settings
 from virtuoso_api.health import endpoints as health_endpoints
+from virtuoso_api.history import endpoints as history_endpoints
 from virtuoso_api.http.errors import install_error_handlers
 from virtuoso_api.http.request_context import RequestContextMiddleware
 from virtuoso_api.kit.clock import Clock
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
     api.include_router(api_keys_endpoints.router)
     api.include_router(sessions_endpoints.router)
+    api.include_router(history_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)
     return app

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from virtuoso_api.api_keys.service import ApiKeyService
 from virtuoso_api.config import Settings
+from virtuoso_api.history.service import HistoryService
+from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import DocumentStore, build_document_store
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.sessions.service import SessionService
@@ -28,6 +30,8 @@ class Services:
     documents: DocumentStore
     api_keys: ApiKeyService
     sessions: SessionService
+    history: HistoryService
+    idempotency: IdempotencyService
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -47,6 +51,8 @@ class Services:
             documents=documents,
             api_keys=ApiKeyService(documents, clock=clock, cache_seconds=settings.api_key_cache_seconds),
             sessions=SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds),
+            history=HistoryService(documents, clock=clock),
+            idempotency=IdempotencyService(documents, clock=clock),
         )
         if background:
             services._every(settings.api_key_last_used_flush_seconds, services.api_keys.flush_last_used)

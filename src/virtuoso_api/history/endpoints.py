@@ -1,0 +1,45 @@
+"""``GET /api/v1/commands/history``: a caller's command history, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+
+from virtuoso_api.api_keys.auth import Reader
+from virtuoso_api.api_keys.models import Scope
+from virtuoso_api.errors import Forbidden
+from virtuoso_api.history.models import HistoryFilters, HistoryPage
+from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.kit.ids import parse_checkpoint_id
+
+router = APIRouter(prefix="/commands", tags=["commands"])
+
+
+@router.get("/history", response_model=HistoryPage)
+async def command_history(
+    services: ServicesDep,
+    caller: Reader,
+    checkpoint_id: str | None = Query(default=None, description="456 or cp_456"),
+    session_id: str | None = Query(default=None, max_length=200),
+    command: str | None = Query(default=None, max_length=100),
+    success: bool | None = None,
+    since: datetime | None = Query(default=None, description="ISO 8601; entries at or after it"),
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = Query(default=None, max_length=2000),
+    user_id: str | None = Query(default=None, max_length=128, description="Another user's (admin scope)"),
+) -> HistoryPage:
+    """Commands the caller executed (from HTTP, the CLI or queued tasks), newest first.
+
+    Page on with the `next_cursor` of the previous answer."""
+    if user_id is not None and user_id != caller.user_id and not caller.allows(Scope.ADMIN):
+        raise Forbidden("reading another user's history needs the 'admin' scope")
+    filters = HistoryFilters(
+        user_id=user_id or caller.user_id,
+        checkpoint_id=None if checkpoint_id is None else parse_checkpoint_id(checkpoint_id),
+        session_id=session_id,
+        command=command,
+        success=success,
+        since=since,
+    )
+    return await services.history.query(filters, limit=limit, cursor=cursor)
