@@ -24,5 +24,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Embedded defaults with the data folder in the test's own temporary directory."""
-    return Settings(_env_file=None, environment=Environment.TEST, data_dir=tmp_path / "data")
+    """Embedded defaults, the data folder in the test's temporary directory, Virtuoso as the sandbox."""
+    return Settings(
+        _env_file=None, environment=Environment.TEST, data_dir=tmp_path / "data", virtuoso_sandbox=True
+    )

@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Services.running(settings, clock=clock, background=True) as services:
             app.state.services = services
+            if services.virtuoso.sandbox_app is not None:
+                app.mount("/sandbox", services.virtuoso.sandbox_app)
             yield
 
     app = FastAPI(

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     virtuoso_api_token: SecretStr | None = None
     virtuoso_base_url: AnyHttpUrl = AnyHttpUrl("https://api-app2.virtuoso.qa/api")
     virtuoso_org_id: int | None = Field(default=None, ge=1)
+    # Serve an in-process Virtuoso sandbox instead of Virtuoso (``serve --sandbox``): demos and tests.
+    virtuoso_sandbox: bool = False
 
     # -- Google Cloud (the seed's variables) ---------------------------------------------------
     gcp_project_id: str | None = None

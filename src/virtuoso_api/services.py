@@ -19,6 +19,7 @@ from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import DocumentStore, build_document_store
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.sessions.service import SessionService
+from virtuoso_api.virtuoso.link import VirtuosoLink
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Services:
     sessions: SessionService
     history: HistoryService
     idempotency: IdempotencyService
+    virtuoso: VirtuosoLink
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -53,6 +55,7 @@ class Services:
             sessions=SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds),
             history=HistoryService(documents, clock=clock),
             idempotency=IdempotencyService(documents, clock=clock),
+            virtuoso=VirtuosoLink.from_settings(settings),
         )
         if background:
             services._every(settings.api_key_last_used_flush_seconds, services.api_keys.flush_last_used)
@@ -63,6 +66,7 @@ class Services:
                 task.cancel()
             await asyncio.gather(*services._background, return_exceptions=True)
             await services.api_keys.flush_last_used()
+            await services.virtuoso.close()
             await documents.close()
 
     def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:

@@ -34,7 +34,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
 def server(environment: dict[str, str]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
+        [*CLI, "serve", "--sandbox", "--port", str(port)],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -75,6 +75,7 @@ def test_a_key_made_by_the_cli_works_against_the_running_server(
         ready = http.get("/health/ready")
         assert ready.status_code == 200
         assert ready.json()["backends"]["documents"]["backend"] == "sqlite"
+        assert ready.json()["backends"]["virtuoso"]["backend"] == "sandbox"
         assert http.get("/docs").status_code == 200
 
 

@@ -9,6 +9,7 @@ import typer
 from virtuoso_api import __version__
 from virtuoso_api.cli import keys
 from virtuoso_api.cli._runtime import out, print_json, settings_or_exit
+from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve)
+app.command("sandbox")(sandbox)
 app.add_typer(keys.app, name="keys")
 
 

@@ -17,16 +17,25 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind. Default: HOST or 127.0.0.1.")] = None,
     port: Annotated[int | None, typer.Option(help="Port. Default: PORT or 8000.", min=1, max=65535)] = None,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Folder for the embedded store. Default: DATA_DIR.")
+        Path | None, typer.Option(help="Folder of the embedded store. Default: DATA_DIR.")
     ] = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Talk to a built-in Virtuoso sandbox (mounted at /sandbox).")
+    ] = False,
 ) -> None:
     """Run the service (embedded defaults: SQLite in the data folder, no cloud account needed)."""
-    settings = settings_or_exit(host=host, port=port, data_dir=data_dir)
+    settings = settings_or_exit(host=host, port=port, data_dir=data_dir, virtuoso_sandbox=sandbox or None)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    backends = (
-        ", ".join(settings.enabled_gcp_services()) or "embedded (SQLite in " + str(settings.data_dir) + ")"
-    )
-    out.print(f"Virtuoso API on http://{settings.host}:{settings.port} (docs at /docs); backends: {backends}")
+    stores = ", ".join(settings.enabled_gcp_services()) or f"embedded (SQLite in {settings.data_dir})"
+    if settings.virtuoso_sandbox:
+        virtuoso = "the built-in sandbox at /sandbox/api (token 'sandbox-token'), NOT the real Virtuoso"
+    elif settings.virtuoso_api_token is not None:
+        virtuoso = str(settings.virtuoso_base_url)
+    else:
+        virtuoso = "not configured: set VIRTUOSO_API_TOKEN, or use --sandbox to try it out"
+    out.print(f"Virtuoso API on http://{settings.host}:{settings.port} (docs at /docs)", markup=False)
+    out.print(f"  store:    {stores}", markup=False)
+    out.print(f"  virtuoso: {virtuoso}", markup=False)
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -26,7 +26,10 @@ async def live() -> dict[str, Any]:
 @router.get("/ready", responses={503: {"description": "A backend does not answer; the body names it"}})
 async def ready(request: Request, services: ServicesDep) -> JSONResponse:
     """200 when every configured backend answers, else 503 naming those that do not."""
-    checks = {"documents": (services.documents.backend, services.documents.ping)}
+    checks = {
+        "documents": (services.documents.backend, services.documents.ping),
+        "virtuoso": (services.virtuoso.mode, services.virtuoso.ping),
+    }
     results: dict[str, dict[str, Any]] = {}
     for name, (backend, ping) in checks.items():
         started = time.perf_counter()

@@ -1,1 +1,29 @@
-"""The outbound side: Virtuoso's REST API (client, errors, models) and the step payload contract."""
+"""The outbound side: Virtuoso's REST API (client, errors, models) and the step payload contract.
+
+http = build_virtuoso_http("https://api-app2.virtuoso.qa/api")
+client = VirtuosoClient(http, token=..., org_id=2242)
+step = await client.append_step(1001, ParsedStep(action=StepAction.NAVIGATE, value="https://example.com"))
+"""
+
+from virtuoso_api.virtuoso._http import RetryPolicy, build_virtuoso_http
+from virtuoso_api.virtuoso.client import VirtuosoClient
+from virtuoso_api.virtuoso.errors import (
+    VirtuosoAuthFailed,
+    VirtuosoError,
+    VirtuosoNotFound,
+    VirtuosoProtocolError,
+    VirtuosoRejected,
+    VirtuosoUnavailable,
+)
+
+__all__ = [
+    "RetryPolicy",
+    "VirtuosoAuthFailed",
+    "VirtuosoClient",
+    "VirtuosoError",
+    "VirtuosoNotFound",
+    "VirtuosoProtocolError",
+    "VirtuosoRejected",
+    "VirtuosoUnavailable",
+    "build_virtuoso_http",
+]

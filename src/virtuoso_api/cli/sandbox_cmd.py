@@ -1,0 +1,35 @@
+"""``virtuoso-api sandbox``: run the Virtuoso-compatible sandbox on this machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from virtuoso_api.cli._runtime import out
+from virtuoso_api.sandbox import BASE_PATH, DEFAULT_TOKEN, FAIL_MARKER, SEED, create_sandbox_app
+
+
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8100,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    token: Annotated[str, typer.Option(help="The bearer token the sandbox accepts.")] = DEFAULT_TOKEN,
+) -> None:
+    """Run a Virtuoso stand-in (in-memory, seeded with a demo project) for tests and demos."""
+    if not token.strip():
+        raise typer.BadParameter("must not be empty", param_hint="--token")
+    base_url = f"http://{host}:{port}{BASE_PATH}"
+    out.print(f"Virtuoso sandbox on {base_url}", markup=False)
+    out.print(
+        f"Seeded: organization {SEED.organization_id}, project {SEED.project_id}, goal {SEED.goal_id} "
+        f"(snapshot {SEED.snapshot_id}), journey {SEED.journey_id}, checkpoint {SEED.checkpoint_id}",
+        markup=False,
+    )
+    out.print(
+        f"Use it: VIRTUOSO_BASE_URL={base_url} VIRTUOSO_API_TOKEN={token} "
+        f"VIRTUOSO_ORG_ID={SEED.organization_id}",
+        markup=False,
+    )
+    out.print(f"A step whose value or element contains {FAIL_MARKER!r} fails when executed.", markup=False)
+    uvicorn.run(create_sandbox_app(token=token), host=host, port=port, log_level="info", proxy_headers=False)

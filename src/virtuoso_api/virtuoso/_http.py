@@ -1,0 +1,189 @@
+"""One request to Virtuoso: headers, the envelope, errors and the retry rule.
+
+Retry rule: a request is sent again only when doing so cannot create a second object. GET, PUT and
+DELETE are retried on :class:`VirtuosoUnavailable`; a POST only when the connection was never made
+(the original retried every POST and could add a step twice).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import WaitBaseT, wait_exponential
+
+from virtuoso_api.virtuoso._envelope import Envelope, parse_envelope, read_error
+from virtuoso_api.virtuoso.errors import (
+    VirtuosoAuthFailed,
+    VirtuosoNotFound,
+    VirtuosoProtocolError,
+    VirtuosoRejected,
+    VirtuosoUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+# Failures that happen before a single byte of the request reaches Virtuoso.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+_SNIPPET = 300
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """At most ``attempts`` tries, waiting ``wait`` (a tenacity wait strategy) between them."""
+
+    attempts: int = 3
+    # 0.5 s, then 1 s: enough for a blip; a longer outage should reach the caller quickly as a 503.
+    wait: WaitBaseT = field(default_factory=lambda: wait_exponential(multiplier=0.5, max=4))
+
+
+def build_virtuoso_http(base_url: str, timeout: float = 30.0) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` for :class:`VirtuosoClient` (the caller owns it and closes it)."""
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+
+def may_retry(method: str, exc: BaseException) -> bool:
+    if not isinstance(exc, VirtuosoUnavailable):
+        return False
+    return method in _IDEMPOTENT or not exc.reached_server
+
+
+class VirtuosoHttp:
+    """Sends requests with Virtuoso's headers and turns every answer into an :class:`Envelope` or error."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        token: str,
+        client_id: str,
+        client_name: str,
+        retry: RetryPolicy,
+    ) -> None:
+        self._http = http
+        self._token = token
+        self._retry = retry
+        # Per-request headers, so the injected client is never changed and can be shared.
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Virtuoso-Client-ID": client_id,
+            "X-Virtuoso-Client-Name": client_name,
+            "Accept": "application/json",
+        }
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, str | int | bool] | None = None,
+        resource: str | None = None,
+    ) -> Envelope:
+        """Send one request (retried per the rule above); ``resource`` names the target in a 404."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(max(1, self._retry.attempts)),
+            wait=self._retry.wait,
+            retry=retry_if_exception(lambda exc: may_retry(method, exc)),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        envelope: Envelope = await retrying(self._once, method, path, json_body, params, resource)
+        return envelope
+
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        params: Mapping[str, str | int | bool] | None,
+        resource: str | None,
+    ) -> Envelope:
+        request = f"{method} {path}"
+        query = {key: _query_value(value) for key, value in (params or {}).items()}
+        try:
+            response = await self._http.request(
+                method, path, json=json_body, params=query, headers=self._headers
+            )
+        except httpx.TransportError as exc:
+            reason = f"{request} failed: {type(exc).__name__}"
+            detail = self._scrub(str(exc))
+            if detail:
+                reason += f" ({detail[:_SNIPPET]})"
+            raise VirtuosoUnavailable(reason, reached_server=not isinstance(exc, _NEVER_SENT)) from None
+        logger.debug("virtuoso %s -> %s", request, response.status_code)
+        return self._read(response, request, resource)
+
+    def _read(self, response: httpx.Response, request: str, resource: str | None) -> Envelope:
+        status = response.status_code
+        body = self._decode(response, request, strict=200 <= status < 300)
+        envelope = parse_envelope(body, request=request)
+        if 200 <= status < 300 and not envelope.failed:
+            return envelope
+        upstream = read_error(body)
+        message = self._scrub(upstream.message if upstream else _text_snippet(response)) or "no message"
+        code = upstream.code if upstream else None
+        if status == 429 or status >= 500:
+            raise VirtuosoUnavailable(
+                f"{request} answered {status}: {message}",
+                upstream_status=status,
+                retry_after_seconds=_retry_after(response),
+            )
+        common: dict[str, Any] = {
+            "request": request,
+            "upstream_status": status,
+            "upstream_message": message,
+            "upstream_code": code,
+        }
+        if status in (401, 403):
+            raise VirtuosoAuthFailed(
+                f"Virtuoso refused our credentials for {request} ({status}); "
+                "check that VIRTUOSO_API_TOKEN is set to a valid token for this organization",
+                **common,
+            )
+        if status == 404:
+            raise VirtuosoNotFound(f"{resource or request} was not found in Virtuoso", **common)
+        raise VirtuosoRejected(f"Virtuoso rejected {request} ({status}): {message}", **common)
+
+    def _decode(self, response: httpx.Response, request: str, *, strict: bool) -> Any:
+        if not response.content.strip():
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            if strict:
+                raise VirtuosoProtocolError(
+                    f"Virtuoso answered {request} with a body that is not JSON", request=request
+                ) from None
+            return None
+
+    def _scrub(self, text: str) -> str:
+        # Virtuoso (or a proxy) may echo the Authorization header back in an error message.
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _query_value(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _text_snippet(response: httpx.Response) -> str:
+    text = response.text.strip()
+    return text[:_SNIPPET] if text else response.reason_phrase
+
+
+def _retry_after(response: httpx.Response) -> int:
+    raw = response.headers.get("Retry-After", "")
+    return int(raw) if raw.isdigit() else 5
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    logger.warning("virtuoso: attempt %d failed (%s); retrying", state.attempt_number, error)

@@ -1,0 +1,45 @@
+"""``VirtuosoClient``: every Virtuoso endpoint a command or a test suite needs, typed.
+
+The methods live in one mixin per area (``_projects``, ``_suites``, ``_steps``, ``_library``,
+``_runs``); requests, the envelope, errors and retries are in ``_http``.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from virtuoso_api.virtuoso._http import RetryPolicy, VirtuosoHttp
+from virtuoso_api.virtuoso._library import LibraryApi
+from virtuoso_api.virtuoso._projects import ProjectsApi
+from virtuoso_api.virtuoso._runs import RunsApi
+from virtuoso_api.virtuoso._steps import StepsApi
+from virtuoso_api.virtuoso._suites import SuitesApi
+
+
+class VirtuosoClient(ProjectsApi, SuitesApi, StepsApi, LibraryApi, RunsApi):
+    """Talks to Virtuoso (or the sandbox) through an injected ``httpx.AsyncClient``.
+
+    ``http`` carries the base URL (``https://api-app2.virtuoso.qa/api``, or the sandbox's
+    ``http://127.0.0.1:8100/api``) and the timeout; see :func:`build_virtuoso_http`. The caller owns it
+    and closes it. ``org_id`` is needed to create projects and narrows the project list. Errors are the
+    classes of :mod:`virtuoso_api.virtuoso.errors`; ``retry`` bounds the retries of safe requests.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        token: str,
+        org_id: int | None,
+        client_id: str = "virtuoso-api",
+        client_name: str = "virtuoso-api",
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._http = VirtuosoHttp(
+            http, token=token, client_id=client_id, client_name=client_name, retry=retry or RetryPolicy()
+        )
+        self._org_id = org_id
+
+    @property
+    def org_id(self) -> int | None:
+        return self._org_id

@@ -1,0 +1,208 @@
+"""What Virtuoso answers, as typed models (camelCase on the wire, snake_case in Python).
+
+Fields Virtuoso may leave out are optional and unknown fields are ignored, so a richer answer from the
+real API still parses. Virtuoso's names: a goal snapshot is a "version", a journey a ``testsuite``, a
+checkpoint a ``testcase`` and a step a ``teststep``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+#: Statuses after which an execution no longer changes.
+TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+
+
+class VirtuosoModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class Project(VirtuosoModel):
+    id: int
+    name: str = ""
+    description: str | None = None
+    organization_id: int | None = None
+    created_at: datetime | None = None
+
+
+class Goal(VirtuosoModel):
+    id: int
+    project_id: int | None = None
+    name: str = ""
+    description: str | None = None
+    url: str | None = None
+    snapshot_id: int | None = None
+    latest_snapshot_id: int | None = None
+
+
+class GoalSnapshot(VirtuosoModel):
+    snapshot_id: int
+
+
+class GoalVersions(VirtuosoModel):
+    """``GET /goals/{id}/versions``: the goal's snapshots, the first one being the one to author in."""
+
+    snapshots: list[GoalSnapshot] = Field(default_factory=list)
+
+
+class Step(VirtuosoModel):
+    """A test step as Virtuoso stores it; ``target`` is kept as sent (see ``steps.Target`` for its shape)."""
+
+    id: int
+    canonical_id: str | None = None
+    checkpoint_id: int | None = None
+    step_index: int | None = None
+    action: str | None = None
+    value: str | None = None
+    variable: str | None = None
+    optional: bool = False
+    ignore_outcome: bool = False
+    skip: bool = False
+    meta: dict[str, Any] = Field(default_factory=dict)
+    target: dict[str, Any] | None = None
+
+
+class Checkpoint(VirtuosoModel):
+    id: int
+    goal_id: int | None = None
+    snapshot_id: int | None = None
+    title: str = ""
+    steps: list[Step] = Field(default_factory=list)
+
+
+class Journey(VirtuosoModel):
+    """A journey (``testsuite``); ``cases``: its checkpoints in order, from ``GET /testsuites/{id}``."""
+
+    id: int
+    goal_id: int | None = None
+    snapshot_id: int | None = None
+    name: str = ""
+    title: str | None = None
+    canonical_id: str | None = None
+    archived: bool = False
+    draft: bool = False
+    tags: list[Any] = Field(default_factory=list)
+    cases: list[Checkpoint] = Field(default_factory=list)
+
+
+class ExecutionProgress(VirtuosoModel):
+    completed_steps: int = 0
+    total_steps: int = 0
+    completed_journeys: int = 0
+    total_journeys: int = 0
+    current_journey: str | None = None
+    success_rate: float = 0.0
+    failed_steps: int = 0
+    percent_complete: float = 0.0
+
+
+class StepResult(VirtuosoModel):
+    """The outcome of one step in an execution (``PASSED``, ``FAILED``, ``SKIPPED`` or ``PENDING``)."""
+
+    step_id: int
+    checkpoint_id: int | None = None
+    journey_id: int | None = None
+    action: str | None = None
+    status: str
+    error: str | None = None
+
+
+class Execution(VirtuosoModel):
+    """A goal execution. ``step_results`` is filled by the sandbox; real Virtuoso reports via analysis."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    id: str
+    goal_id: int | None = None
+    snapshot_id: int | None = None
+    status: str
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    duration: float | None = None  # milliseconds in the sandbox; Virtuoso does not document its unit
+    progress: ExecutionProgress = Field(default_factory=ExecutionProgress)
+    results_url: str | None = None
+    report_url: str | None = None
+    step_results: list[StepResult] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status.upper() in TERMINAL_STATUSES
+
+
+class AnalysisSummary(VirtuosoModel):
+    total_steps: int = 0
+    passed_steps: int = 0
+    failed_steps: int = 0
+    skipped_steps: int = 0
+    success_rate: float = 0.0
+    duration: float | None = None
+    total_journeys: int = 0
+    passed_journeys: int = 0
+    failed_journeys: int = 0
+
+
+class AnalysisFailure(VirtuosoModel):
+    step_id: int | None = None
+    journey_name: str | None = None
+    checkpoint_id: int | None = None
+    action: str | None = None
+    error: str | None = None
+    screenshot: str | None = None
+    ai_suggestion: str | None = None
+    timestamp: datetime | None = None
+
+
+class AnalysisPerformance(VirtuosoModel):
+    average_step_time: float | None = None
+    slowest_step_time: float | None = None
+    fastest_step_time: float | None = None
+    network_requests: int | None = None
+    javascript_errors: int | None = None
+    page_load_time: float | None = None
+
+
+class ExecutionAnalysis(VirtuosoModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    execution_id: str
+    summary: AnalysisSummary = Field(default_factory=AnalysisSummary)
+    failures: list[AnalysisFailure] = Field(default_factory=list)
+    performance: AnalysisPerformance = Field(default_factory=AnalysisPerformance)
+    ai_insights: list[Any] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class LibraryCheckpoint(VirtuosoModel):
+    id: int
+    name: str = ""
+    description: str | None = None
+    steps: list[Step] = Field(default_factory=list)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Environment(VirtuosoModel):
+    id: int
+    name: str = ""
+    description: str | None = None
+    variables: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class TestDataTable(VirtuosoModel):
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    id: int
+    name: str = ""
+    description: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    row_count: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,116 @@
+"""Retries: only where a second attempt cannot create a second object, and bounded."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.virtuoso._upstream import Answer, Upstream, closed_port, count_pending_connections, silent_listener
+from tests.virtuoso.conftest import TOKEN, RecordingWait, UpstreamClient
+from virtuoso_api.virtuoso import (
+    RetryPolicy,
+    VirtuosoClient,
+    VirtuosoRejected,
+    VirtuosoUnavailable,
+    build_virtuoso_http,
+)
+from virtuoso_api.virtuoso.steps import ParsedStep, StepAction, StepCreate
+
+UNAVAILABLE = Answer(503, {"success": False, "error": "maintenance"})
+STEP = {"success": True, "item": {"id": 9, "stepIndex": 1}}
+
+
+def _step() -> StepCreate:
+    return StepCreate(checkpoint_id=1001, step_index=1, parsed_step=ParsedStep(action=StepAction.COMMENT))
+
+
+async def test_a_get_is_retried_until_it_succeeds(
+    upstream_client: UpstreamClient, waits: RecordingWait
+) -> None:
+    upstream = Upstream(UNAVAILABLE, Answer(502), Answer(200, STEP))
+    step = await upstream_client(upstream).get_step(9)
+    assert step.id == 9
+    assert len(upstream.requests) == 3
+    assert waits.retryable_failures == [1, 2]
+
+
+async def test_retries_are_bounded(upstream_client: UpstreamClient) -> None:
+    upstream = Upstream(UNAVAILABLE)
+    with pytest.raises(VirtuosoUnavailable):
+        await upstream_client(upstream).get_step(9)
+    assert len(upstream.requests) == 3
+
+
+async def test_a_put_is_retried(upstream_client: UpstreamClient) -> None:
+    upstream = Upstream(Answer(429), Answer(200, {"item": {"id": 4, "title": "t"}}))
+    journey = await upstream_client(upstream).update_journey(4, title="t")
+    assert journey.title == "t"
+    assert [r.method for r in upstream.requests] == ["PUT", "PUT"]
+
+
+async def test_a_step_post_that_got_a_503_is_not_sent_again(
+    upstream_client: UpstreamClient, waits: RecordingWait
+) -> None:
+    upstream = Upstream(UNAVAILABLE, Answer(200, STEP))
+    with pytest.raises(VirtuosoUnavailable):
+        await upstream_client(upstream).create_step(_step())
+    assert len(upstream.requests) == 1
+    assert waits.retryable_failures == []
+
+
+async def test_an_execution_post_is_not_sent_again(upstream_client: UpstreamClient) -> None:
+    upstream = Upstream(Answer(504), Answer(200, {"item": {"id": "e1", "status": "QUEUED"}}))
+    with pytest.raises(VirtuosoUnavailable):
+        await upstream_client(upstream).execute_goal(1, 2)
+    assert len(upstream.requests) == 1
+
+
+async def test_a_rejection_is_never_retried(upstream_client: UpstreamClient) -> None:
+    upstream = Upstream(Answer(400, {"error": "bad"}), Answer(200, STEP))
+    with pytest.raises(VirtuosoRejected):
+        await upstream_client(upstream).get_step(9)
+    assert len(upstream.requests) == 1
+
+
+async def test_a_post_is_retried_when_the_connection_was_never_made(waits: RecordingWait) -> None:
+    port = closed_port()
+    async with build_virtuoso_http(f"http://127.0.0.1:{port}/api", timeout=2.0) as http:
+        client = VirtuosoClient(http, token=TOKEN, org_id=1, retry=RetryPolicy(attempts=3, wait=waits))
+        with pytest.raises(VirtuosoUnavailable) as caught:
+            await client.create_step(_step())
+    assert waits.retryable_failures == [1, 2, 3]
+    error = caught.value
+    assert error.reached_server is False
+    assert error.upstream_status is None
+    assert "ConnectError" in error.message
+    assert TOKEN not in f"{error} {error.details!r}"
+
+
+async def test_a_post_that_timed_out_waiting_for_an_answer_is_not_sent_again(waits: RecordingWait) -> None:
+    with silent_listener() as (port, listener):
+        async with build_virtuoso_http(f"http://127.0.0.1:{port}/api", timeout=0.3) as http:
+            client = VirtuosoClient(http, token=TOKEN, org_id=1, retry=RetryPolicy(attempts=3, wait=waits))
+            with pytest.raises(VirtuosoUnavailable) as caught:
+                await client.create_step(_step())
+        connections = count_pending_connections(listener)
+    assert caught.value.reached_server is True
+    assert "ReadTimeout" in caught.value.message
+    assert waits.retryable_failures == []
+    assert connections == 1
+
+
+async def test_a_get_that_timed_out_is_retried(waits: RecordingWait) -> None:
+    with silent_listener() as (port, listener):
+        async with build_virtuoso_http(f"http://127.0.0.1:{port}/api", timeout=0.3) as http:
+            client = VirtuosoClient(http, token=TOKEN, org_id=1, retry=RetryPolicy(attempts=3, wait=waits))
+            with pytest.raises(VirtuosoUnavailable):
+                await client.get_step(9)
+        connections = count_pending_connections(listener)
+    assert waits.retryable_failures == [1, 2, 3]
+    assert connections == 3
+
+
+async def test_build_virtuoso_http_keeps_the_api_prefix() -> None:
+    async with build_virtuoso_http("http://127.0.0.1:1/api", timeout=4.0) as http:
+        assert str(http.build_request("GET", "/projects").url) == "http://127.0.0.1:1/api/projects"
+        assert http.timeout == httpx.Timeout(4.0)
