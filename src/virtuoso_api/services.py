@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from virtuoso_api.api_keys.service import ApiKeyService
+from virtuoso_api.cache.service import CacheService
 from virtuoso_api.config import Settings
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.idempotency.service import IdempotencyService
@@ -22,6 +23,10 @@ from virtuoso_api.sessions.service import SessionService
 from virtuoso_api.virtuoso.link import VirtuosoLink
 
 logger = logging.getLogger(__name__)
+
+#: Collections whose documents carry an expiry.
+EXPIRING_COLLECTIONS = ("sessions", "cache", "idempotency")
+_CLEANUP_EVERY_SECONDS = 600
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Services:
     sessions: SessionService
     history: HistoryService
     idempotency: IdempotencyService
+    cache: CacheService
     virtuoso: VirtuosoLink
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -55,10 +61,12 @@ class Services:
             sessions=SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds),
             history=HistoryService(documents, clock=clock),
             idempotency=IdempotencyService(documents, clock=clock),
+            cache=CacheService(documents, clock=clock, default_ttl_seconds=settings.cache_ttl_seconds),
             virtuoso=VirtuosoLink.from_settings(settings),
         )
         if background:
             services._every(settings.api_key_last_used_flush_seconds, services.api_keys.flush_last_used)
+            services._every(_CLEANUP_EVERY_SECONDS, services.cleanup_expired)
         try:
             yield services
         finally:
@@ -68,6 +76,19 @@ class Services:
             await services.api_keys.flush_last_used()
             await services.virtuoso.close()
             await documents.close()
+
+    async def cleanup_expired(self) -> dict[str, int]:
+        """Delete expired sessions, cache entries and idempotency records; counts per collection.
+
+        Expired documents already read as absent; this reclaims their space (Firestore's TTL policy
+        does the same on its own, see README)."""
+        removed: dict[str, int] = {}
+        for collection in EXPIRING_COLLECTIONS:
+            total = 0
+            while (count := await self.documents.delete_expired(collection)) > 0:
+                total += count
+            removed[collection] = total
+        return removed
 
     def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         async def loop() -> None:

@@ -71,6 +71,11 @@ class SessionService:
             await self._set_active(user_id, session.session_id)
         return SessionView(**session.model_dump(), expires_at=expires_at, active=activate)
 
+    async def find(self, session_id: str) -> Session | None:
+        """A session by id alone, for trusted in-process callers (the facade); no expiry slide."""
+        document = await self._store.get(SESSIONS, session_id) if is_valid_doc_id(session_id) else None
+        return None if document is None else Session.model_validate(document.data)
+
     async def get(self, user_id: str, session_id: str) -> SessionView:
         """The caller's session, its expiry slid forward. Someone else's reads as not found."""
         document = await self._owned(user_id, session_id)
