@@ -1,0 +1,1 @@
+"""Commands as callers send them (``{"command": ..., "args": [...]}``): their vocabulary and execution."""
