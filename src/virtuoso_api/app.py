@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from virtuoso_api import __version__
 from virtuoso_api.api_keys import endpoints as api_keys_endpoints
 from virtuoso_api.api_keys.auth import authenticate
+from virtuoso_api.commands import endpoints as commands_endpoints
 from virtuoso_api.config import Settings, load_settings
 from virtuoso_api.health import endpoints as health_endpoints
 from virtuoso_api.history import endpoints as history_endpoints
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(api_keys_endpoints.router)
     api.include_router(sessions_endpoints.router)
     api.include_router(history_endpoints.router)
+    api.include_router(commands_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)
     return app

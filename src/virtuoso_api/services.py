@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from virtuoso_api.api_keys.service import ApiKeyService
 from virtuoso_api.cache.service import CacheService
+from virtuoso_api.commands.service import CommandService
 from virtuoso_api.config import Settings
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.idempotency.service import IdempotencyService
@@ -40,6 +41,7 @@ class Services:
     idempotency: IdempotencyService
     cache: CacheService
     virtuoso: VirtuosoLink
+    commands: CommandService
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -53,16 +55,20 @@ class Services:
         command that runs once does without them."""
         clock = clock or SystemClock()
         documents = await build_document_store(settings, clock=clock)
+        sessions = SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds)
+        history = HistoryService(documents, clock=clock)
+        virtuoso = VirtuosoLink.from_settings(settings)
         services = cls(
             settings=settings,
             clock=clock,
             documents=documents,
             api_keys=ApiKeyService(documents, clock=clock, cache_seconds=settings.api_key_cache_seconds),
-            sessions=SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds),
-            history=HistoryService(documents, clock=clock),
+            sessions=sessions,
+            history=history,
             idempotency=IdempotencyService(documents, clock=clock),
             cache=CacheService(documents, clock=clock, default_ttl_seconds=settings.cache_ttl_seconds),
-            virtuoso=VirtuosoLink.from_settings(settings),
+            virtuoso=virtuoso,
+            commands=CommandService(virtuoso=virtuoso, sessions=sessions, history=history),
         )
         if background:
             services._every(settings.api_key_last_used_flush_seconds, services.api_keys.flush_last_used)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from tests.api.conftest import MakeKey, auth
+from tests.support import MakeKey, auth
 from virtuoso_api.api_keys.models import Scope
 from virtuoso_api.api_keys.service import hash_key
 from virtuoso_api.kit.clock import ManualClock

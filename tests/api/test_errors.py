@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.api.conftest import MakeKey, auth
+from tests.support import MakeKey, auth
 
 
 class TestEnvelope:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from tests.api.conftest import MakeKey, auth
+from tests.support import MakeKey, auth
 from virtuoso_api.api_keys.models import Scope
 from virtuoso_api.kit.clock import ManualClock
 from virtuoso_api.services import Services

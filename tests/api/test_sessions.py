@@ -9,7 +9,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from tests.api.conftest import MakeKey, auth
+from tests.support import MakeKey, auth
 from virtuoso_api.api_keys.models import ApiKeyCreate
 from virtuoso_api.app import create_app
 from virtuoso_api.config import Settings

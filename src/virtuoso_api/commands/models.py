@@ -1,0 +1,106 @@
+"""What ``/api/v1/commands`` takes and answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from virtuoso_api.errors import InvalidInput
+from virtuoso_api.kit.ids import parse_checkpoint_id
+
+
+def _checkpoint(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_checkpoint_id(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.reason) from exc
+
+
+class CommandRequest(BaseModel):
+    """One command, as in the seed: ``{"command": "step-navigate", "args": ["to", "https://example.com"]}``.
+
+    The checkpoint is ``checkpoint_id``, else that of ``session_id``, else that of the caller's active
+    session. ``position`` (or ``--at N`` in ``args``) inserts at N; without it the step is appended.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str = Field(min_length=1, max_length=100, examples=["step-navigate"])
+    args: list[str] = Field(default_factory=list, max_length=100, examples=[["to", "https://example.com"]])
+    checkpoint_id: int | str | None = Field(default=None, description="456 or cp_456")
+    session_id: str | None = Field(default=None, max_length=200)
+    position: int | None = Field(default=None, ge=1, description="Insert at this 1-based position")
+
+    _checkpoint = field_validator("checkpoint_id", mode="before")(_checkpoint)
+
+    @field_validator("args")
+    @classmethod
+    def _bounded_args(cls, value: list[str]) -> list[str]:
+        if any(len(arg) > 20_000 for arg in value):
+            raise ValueError("each argument has at most 20000 characters")
+        return value
+
+
+class StepOutcome(BaseModel):
+    """A step added to a checkpoint: the id and position Virtuoso answered."""
+
+    step_id: int
+    checkpoint_id: int
+    position: int
+    action: str
+    command: str
+    args: list[str]
+    session_id: str | None = None
+    duration_ms: float
+
+
+class ManagementOutcome(BaseModel):
+    """A management or library command's result object."""
+
+    command: str
+    args: list[str]
+    result: dict[str, Any]
+    duration_ms: float
+    created: bool = Field(default=False, exclude=True, description="Whether it created something")
+
+
+CommandOutcome = StepOutcome | ManagementOutcome
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    commands: list[CommandRequest] = Field(min_length=1, max_length=200)
+    checkpoint_id: int | str | None = Field(default=None, description="For commands that name none")
+    stop_on_error: bool = Field(default=True, description="Skip the rest after the first failure")
+
+    _checkpoint = field_validator("checkpoint_id", mode="before")(_checkpoint)
+
+
+class BatchItem(BaseModel):
+    index: int
+    status: str = Field(description="succeeded, failed or skipped")
+    status_code: int | None = None
+    outcome: StepOutcome | ManagementOutcome | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOutcome(BaseModel):
+    results: list[BatchItem]
+    total: int
+    succeeded: int
+    failed: int
+    skipped: int
+
+    @property
+    def status_code(self) -> int:
+        """200 all succeeded, 207 some did, else the first failure's own status."""
+        if self.failed == 0:
+            return 200
+        if self.succeeded > 0:
+            return 207
+        first = next(item for item in self.results if item.status == "failed")
+        return first.status_code or 500
