@@ -57,7 +57,7 @@ class Services:
         documents = await build_document_store(settings, clock=clock)
         sessions = SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds)
         history = HistoryService(documents, clock=clock)
-        virtuoso = VirtuosoLink.from_settings(settings)
+        virtuoso = VirtuosoLink.from_settings(settings, clock=clock)
         services = cls(
             settings=settings,
             clock=clock,

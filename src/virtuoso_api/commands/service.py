@@ -166,7 +166,8 @@ class CommandService:
         position = parsed.at or request.position or last
         if position > last:
             field = "position" if request.position else "args.--at"
-            raise InvalidInput(field, f"{position} is past the end: checkpoint {checkpoint} takes 1 to {last}")
+            reason = f"{position} is past the end: checkpoint {checkpoint} takes 1 to {last}"
+            raise InvalidInput(field, reason)
         created = await client.create_step(
             StepCreate(checkpoint_id=checkpoint, step_index=position, parsed_step=parsed.step)
         )

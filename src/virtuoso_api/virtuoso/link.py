@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from virtuoso_api.config import Settings
 from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.kit.clock import Clock
 from virtuoso_api.sandbox import BASE_PATH, DEFAULT_TOKEN, SEED, create_sandbox_app
 from virtuoso_api.virtuoso._http import build_virtuoso_http
 from virtuoso_api.virtuoso.client import VirtuosoClient
@@ -56,9 +57,10 @@ class VirtuosoLink:
         self._last_ping = -_PING_MEMO_SECONDS
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> VirtuosoLink:
+    def from_settings(cls, settings: Settings, *, clock: Clock) -> VirtuosoLink:
         if settings.virtuoso_sandbox:
-            app = create_sandbox_app(token=DEFAULT_TOKEN)
+            # The service's clock, so executions progress when a test moves time on.
+            app = create_sandbox_app(token=DEFAULT_TOKEN, clock=clock)
             base_url = f"http://sandbox{BASE_PATH}"
             http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url, timeout=30)
             org_id = settings.virtuoso_org_id or SEED.organization_id
