@@ -3,23 +3,18 @@ the client over a real socket."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
+from tests.processes import free_port, running
 from virtuoso_api.sandbox import SEED
 from virtuoso_api.virtuoso import VirtuosoAuthFailed, VirtuosoClient, build_virtuoso_http
 from virtuoso_api.virtuoso.steps import Clue, ParsedStep, StepAction, Target
 
 TOKEN = "served-token"
-# The command function is registered in the CLI by another module; run it the way typer would.
-RUN_COMMAND = "import typer; from virtuoso_api.cli.sandbox_cmd import sandbox; typer.run(sandbox)"
 
 
 @dataclass
@@ -28,41 +23,14 @@ class Served:
     process: subprocess.Popen[bytes]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served() -> Iterator[Served]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", RUN_COMMAND, "--port", str(port), "--token", TOKEN],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(
-                    f"{base_url}/projects", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=1
-                )
-                if response.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"the sandbox did not start:\n{output}")
-            time.sleep(0.1)
+    ready = f"{base_url}/projects"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with running("sandbox", "--port", str(port), "--token", TOKEN, ready=ready, headers=headers) as process:
         yield Served(base_url, process)
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
 
 
 async def test_the_client_works_against_the_served_sandbox(served: Served) -> None:

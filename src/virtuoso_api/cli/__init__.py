@@ -9,6 +9,7 @@ import typer
 from virtuoso_api import __version__
 from virtuoso_api.cli import keys
 from virtuoso_api.cli._runtime import out, print_json, settings_or_exit
+from virtuoso_api.cli.commands_cmd import commands, exec_command
 from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
 
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 app.command("serve")(serve)
 app.command("sandbox")(sandbox)
+app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(exec_command)
+app.command("commands")(commands)
 app.add_typer(keys.app, name="keys")
 
 

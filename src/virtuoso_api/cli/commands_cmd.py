@@ -1,0 +1,79 @@
+"""``virtuoso-api exec`` (run one command against Virtuoso) and ``virtuoso-api commands`` (the catalogue)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from virtuoso_api.api_keys.models import Principal, Scope
+from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
+from virtuoso_api.commands.models import CommandOutcome, CommandRequest, StepOutcome
+from virtuoso_api.commands.vocabulary import catalogue
+from virtuoso_api.errors import InvalidInput
+from virtuoso_api.history.models import Source
+from virtuoso_api.services import Services
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def exec_command(
+    command: Annotated[str, typer.Argument(help="e.g. step-navigate, create-project (see 'commands')")],
+    args: Annotated[list[str] | None, typer.Argument(help="The command's arguments and flags")] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Checkpoint id (456 or cp_456)")] = None,
+    session: Annotated[str | None, typer.Option(help="Use this session's checkpoint")] = None,
+    user: Annotated[str, typer.Option(help="Whose history and sessions (default: cli)")] = "cli",
+    as_json: JsonOption = False,
+) -> None:
+    """Run one command against Virtuoso (VIRTUOSO_API_TOKEN and VIRTUOSO_BASE_URL) and record it.
+
+    Without --checkpoint or --session the user's active session gives the checkpoint."""
+    try:
+        request = CommandRequest(
+            command=command, args=args or [], checkpoint_id=checkpoint, session_id=session
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc).splitlines()[-1].strip(), param_hint="--checkpoint") from None
+    caller = Principal(key_id="cli", user_id=user, name="cli", scopes=frozenset(Scope))
+
+    async def work() -> CommandOutcome:
+        async with Services.running(settings_or_exit()) as services:
+            return await services.commands.execute(caller, request, source=Source.CLI)
+
+    outcome = run(work())
+    if as_json:
+        print_json(outcome.model_dump(mode="json"))
+    elif isinstance(outcome, StepOutcome):
+        out.print(
+            f"Step {outcome.step_id} ({outcome.action}) added at position {outcome.position} "
+            f"of checkpoint {outcome.checkpoint_id} in {outcome.duration_ms:.0f} ms",
+            markup=False,
+        )
+    else:
+        out.print_json(json.dumps(outcome.result))
+
+
+def commands(
+    kind: Annotated[str | None, typer.Option(help="Only step, library or management commands")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List every command with its usage and an example."""
+    entries = [entry for entry in catalogue() if kind is None or entry["kind"] == kind]
+    if kind is not None and not entries:
+        run(_refuse_kind(kind))
+    if as_json:
+        print_json(entries)
+        return
+    table = Table(box=None)
+    table.add_column("COMMAND", no_wrap=True)
+    table.add_column("USAGE")
+    table.add_column("DOES")
+    for entry in entries:
+        table.add_row(entry["command"], entry["usage"], entry["description"])
+    out.print(table)
+
+
+async def _refuse_kind(kind: str) -> None:
+    raise InvalidInput("--kind", f"unknown kind {kind!r}; choose from step, library, management")

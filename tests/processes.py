@@ -1,0 +1,58 @@
+"""Running our own programs as real processes on real ports, for tests that cross a socket."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+CLI = (sys.executable, "-m", "virtuoso_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running(
+    *args: str,
+    ready: str,
+    headers: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 20,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``virtuoso-api *args`` in its own process, until ``ready`` answers 200; stopped afterwards."""
+    process = subprocess.Popen(
+        [*CLI, *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(ready, headers=dict(headers or {}), timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.communicate()[0].decode()
+                pytest.fail(f"virtuoso-api {' '.join(args)} did not become ready:\n{output}")
+            time.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=10)
