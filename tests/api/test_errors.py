@@ -43,6 +43,16 @@ class TestEnvelope:
         assert response.status_code == 422
         assert response.json()["error"]["type"] == "validation_error"
 
+    async def test_a_body_sent_as_a_form_is_415_saying_what_to_send(
+        self, client: httpx.AsyncClient, make_key: MakeKey
+    ) -> None:
+        key = await make_key()
+        response = await client.post("/api/v1/sessions", headers=auth(key), data={"checkpoint_id": "1"})
+        assert response.status_code == 415
+        assert response.json()["error"]["message"].startswith(
+            "the body must be JSON, sent with Content-Type: application/json"
+        )
+
     async def test_an_unexpected_failure_is_a_500_without_its_text(self, app: FastAPI) -> None:
         @app.get("/explode")
         async def explode() -> None:

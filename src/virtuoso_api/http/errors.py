@@ -65,6 +65,14 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    content_type = request.headers.get("content-type", "")
+    body_unread = any(tuple(item.get("loc", ())) == ("body",) for item in exc.errors())
+    if body_unread and content_type and "json" not in content_type:
+        # curl -d sends a form type: say what to send rather than "should be a valid dictionary".
+        message = f"the body must be JSON, sent with Content-Type: application/json (got {content_type[:60]})"
+        return JSONResponse(
+            error_payload("unsupported_media_type", message, _request_id(request)), status_code=415
+        )
     details = [
         {"field": _field_name(item.get("loc", ())), "reason": str(item.get("msg", "invalid"))}
         for item in exc.errors()
