@@ -44,7 +44,8 @@ async def main(steps: int) -> None:
 
             async def fresh_checkpoint() -> int:
                 # A new checkpoint per round, so both sides append to lists of the same length.
-                return (await client.add_checkpoint(journey, "bench")).id
+                checkpoint: int = (await client.add_checkpoint(journey, "bench")).id
+                return checkpoint
 
             baseline_checkpoint = await fresh_checkpoint()
             service_checkpoint = await fresh_checkpoint()
@@ -70,10 +71,10 @@ async def main(steps: int) -> None:
     print(f"steps per side:            {steps}")
     print(f"baseline (client only):    {ms(baseline)}")
     print(f"service (POST /commands):  {ms(service)}")
-    print(
-        f"ratio service / baseline:  {statistics.median(service) / statistics.median(baseline):.2f}x (median)"
-    )
-    print(f"peak RSS:                  {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    ratio = statistics.median(service) / statistics.median(baseline)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"ratio service / baseline:  {ratio:.2f}x (median)")
+    print(f"peak RSS:                  {peak_mib:.0f} MiB")
 
 
 if __name__ == "__main__":
