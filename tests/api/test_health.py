@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
-import pytest
 from pydantic import SecretStr
 
+from tests.processes import free_port
 from virtuoso_api.app import create_app
 from virtuoso_api.config import Settings
 from virtuoso_api.services import Services
@@ -54,14 +52,6 @@ async def _ready(settings: Settings) -> httpx.Response:
         return await http.get("/health/ready")
 
 
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens on it once the socket is closed
-
-
 async def test_without_a_token_or_the_sandbox_virtuoso_is_unconfigured(settings: Settings) -> None:
     response = await _ready(settings.model_copy(update={"virtuoso_sandbox": False}))
     assert response.status_code == 503
@@ -71,8 +61,9 @@ async def test_without_a_token_or_the_sandbox_virtuoso_is_unconfigured(settings:
 
 
 async def test_an_unreachable_virtuoso_is_named_without_its_token(
-    settings: Settings, closed_port: int
+    settings: Settings,
 ) -> None:
+    closed_port = free_port()  # nothing listens on it
     configured = settings.model_copy(
         update={
             "virtuoso_sandbox": False,

@@ -6,10 +6,11 @@ import json
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from virtuoso_api.api_keys.models import Principal, Scope
-from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
+from virtuoso_api.cli._runtime import Exit, fail, out, print_json, run, settings_or_exit
 from virtuoso_api.commands.models import CommandOutcome, CommandRequest, StepOutcome
 from virtuoso_api.commands.vocabulary import catalogue
 from virtuoso_api.errors import InvalidInput
@@ -31,11 +32,15 @@ def exec_command(
 
     Without --checkpoint or --session the user's active session gives the checkpoint."""
     try:
-        request = CommandRequest(
-            command=command, args=args or [], checkpoint_id=checkpoint, session_id=session
+        request = CommandRequest.model_validate(
+            {"command": command, "args": args or [], "checkpoint_id": checkpoint, "session_id": session}
         )
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc).splitlines()[-1].strip(), param_hint="--checkpoint") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = {"checkpoint_id": "--checkpoint", "session_id": "--session"}.get(
+            str(first["loc"][0]), "args"
+        )
+        fail(f"{option}: {str(first['msg']).removeprefix('Value error, ')}", Exit.USAGE)
     caller = Principal(key_id="cli", user_id=user, name="cli", scopes=frozenset(Scope))
 
     async def work() -> CommandOutcome:

@@ -6,17 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from virtuoso_api.errors import InvalidInput
-from virtuoso_api.kit.ids import parse_checkpoint_id
-
-
-def _checkpoint(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_checkpoint_id(value)
-    except InvalidInput as exc:
-        raise ValueError(exc.reason) from exc
+from virtuoso_api.kit.ids import CheckpointId
 
 
 class CommandRequest(BaseModel):
@@ -30,11 +20,9 @@ class CommandRequest(BaseModel):
 
     command: str = Field(min_length=1, max_length=100, examples=["step-navigate"])
     args: list[str] = Field(default_factory=list, max_length=100, examples=[["to", "https://example.com"]])
-    checkpoint_id: int | str | None = Field(default=None, description="456 or cp_456")
+    checkpoint_id: CheckpointId | None = Field(default=None, description="456 or cp_456")
     session_id: str | None = Field(default=None, max_length=200)
     position: int | None = Field(default=None, ge=1, description="Insert at this 1-based position")
-
-    _checkpoint = field_validator("checkpoint_id", mode="before")(_checkpoint)
 
     @field_validator("args")
     @classmethod
@@ -74,10 +62,8 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     commands: list[CommandRequest] = Field(min_length=1, max_length=200)
-    checkpoint_id: int | str | None = Field(default=None, description="For commands that name none")
+    checkpoint_id: CheckpointId | None = Field(default=None, description="For commands that name none")
     stop_on_error: bool = Field(default=True, description="Skip the rest after the first failure")
-
-    _checkpoint = field_validator("checkpoint_id", mode="before")(_checkpoint)
 
 
 class BatchItem(BaseModel):

@@ -131,7 +131,6 @@ class CommandService:
 
     async def _target(self, caller: Principal, request: CommandRequest) -> _Target:
         if request.checkpoint_id is not None:
-            assert isinstance(request.checkpoint_id, int)  # normalised by the model
             return _Target(request.checkpoint_id, None)
         if request.session_id is not None:
             session = await self._sessions.get(caller.user_id, request.session_id)
@@ -200,7 +199,7 @@ class CommandService:
                 user_id=caller.user_id,
                 key_id=caller.key_id,
                 session_id=target.session_id if target else request.session_id,
-                checkpoint_id=checkpoint if isinstance(checkpoint, int) else None,
+                checkpoint_id=checkpoint,
                 command=request.command,
                 args=request.args,
                 success=error is None,

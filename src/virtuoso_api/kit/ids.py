@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, WithJsonSchema
 
 from virtuoso_api.errors import InvalidInput
 
@@ -32,3 +35,20 @@ def parse_checkpoint_id(value: object, *, field: str = "checkpoint_id") -> int:
         if match:
             return int(match.group(1))
     raise InvalidInput(field, f"must be a checkpoint id such as 456 or cp_456, got {value!r:.40}")
+
+
+def _checkpoint_field(value: Any) -> int:
+    try:
+        return parse_checkpoint_id(value)
+    except InvalidInput as exc:  # pydantic reports ValueErrors per field; ours would escape it
+        raise ValueError(exc.reason) from exc
+
+
+#: A checkpoint id field of a request model: accepts ``456``, ``"456"`` or ``"cp_456"``; holds ``456``.
+CheckpointId = Annotated[
+    int,
+    BeforeValidator(_checkpoint_field),
+    WithJsonSchema(
+        {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^(cp_)?[1-9][0-9]*$"}]}
+    ),
+]

@@ -15,7 +15,6 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionView)
 async def create_session(body: SessionCreate, services: ServicesDep, caller: Writer) -> SessionView:
     """Start a session on a checkpoint. With ``activate``, commands without a checkpoint go to it."""
-    assert isinstance(body.checkpoint_id, int)  # the validator normalised "cp_456"
     return await services.sessions.create(
         caller.user_id,
         checkpoint_id=body.checkpoint_id,

@@ -7,22 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from virtuoso_api.errors import InvalidInput
-from virtuoso_api.kit.ids import parse_checkpoint_id
+from virtuoso_api.kit.ids import CheckpointId
 from virtuoso_api.kit.timestamps import UtcDatetime
 
 SESSIONS = "sessions"
 ACTIVE_SESSIONS = "active_sessions"
 _MAX_METADATA_BYTES = 16_384
-
-
-def _checkpoint(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_checkpoint_id(value)
-    except InvalidInput as exc:  # pydantic reports ValueErrors per field; ours would escape it
-        raise ValueError(exc.reason) from exc
 
 
 def _small_metadata(value: dict[str, Any]) -> dict[str, Any]:
@@ -53,12 +43,11 @@ class SessionView(Session):
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    checkpoint_id: int | str = Field(description="A Virtuoso checkpoint id: 456 or cp_456")
+    checkpoint_id: CheckpointId = Field(description="A Virtuoso checkpoint id: 456 or cp_456")
     name: str | None = Field(default=None, max_length=200)
     metadata: dict[str, Any] = Field(default_factory=dict)
     activate: bool = Field(default=False, description="Also make it the caller's active session")
 
-    _checkpoint = field_validator("checkpoint_id", mode="before")(_checkpoint)
     _metadata = field_validator("metadata")(_small_metadata)
 
 
@@ -67,11 +56,9 @@ class SessionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    checkpoint_id: int | str | None = None
+    checkpoint_id: CheckpointId | None = None
     name: str | None = Field(default=None, max_length=200)
     metadata: dict[str, Any] | None = None
-
-    _checkpoint = field_validator("checkpoint_id", mode="before")(_checkpoint)
 
     @field_validator("metadata")
     @classmethod
