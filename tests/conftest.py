@@ -17,6 +17,9 @@ from virtuoso_api.config import Environment, Settings
 from virtuoso_api.kit.clock import ManualClock
 from virtuoso_api.services import Services
 
+# Google's emulators as session fixtures (started on first use, skipped where the machine lacks them).
+pytest_plugins = ["tests.fixtures.firestore_emulator"]
+
 # Variables the service reads; tests start with none of them set.
 _SERVICE_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 
@@ -29,6 +32,21 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)  # so no .env of the working tree is read
     return
+
+
+def on_backend(request: pytest.FixtureRequest, settings: Settings, backend: str) -> Settings:
+    """``settings`` with documents in ``backend``: ``sqlite`` as is, ``firestore`` on the emulator."""
+    if backend == "sqlite":
+        return settings
+    emulator = request.getfixturevalue("firestore_emulator")
+    project = request.getfixturevalue("firestore_project")
+    return settings.model_copy(
+        update={"use_firestore": True, "gcp_project_id": project, "firestore_emulator_host": emulator.host}
+    )
+
+
+#: Parameters for a fixture that runs a test once per documents backend.
+BACKENDS = ["sqlite", pytest.param("firestore", marks=pytest.mark.firestore)]
 
 
 @pytest.fixture

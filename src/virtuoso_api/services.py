@@ -16,9 +16,12 @@ from virtuoso_api.api_keys.service import ApiKeyService
 from virtuoso_api.cache.service import CacheService
 from virtuoso_api.commands.service import CommandService
 from virtuoso_api.config import Settings
-from virtuoso_api.history.service import HistoryService
+from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.history.service import DirectWriter, HistoryService, Writer
 from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import DocumentStore, build_document_store
+from virtuoso_api.infra.documents.outbox import Outbox, OutboxWriter
+from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.sessions.service import SessionService
 from virtuoso_api.virtuoso.link import VirtuosoLink
@@ -28,6 +31,18 @@ logger = logging.getLogger(__name__)
 #: Collections whose documents carry an expiry.
 EXPIRING_COLLECTIONS = ("sessions", "cache", "idempotency")
 _CLEANUP_EVERY_SECONDS = 600
+_OUTBOX_FLUSH_SECONDS = 5
+
+
+def _history_writer(
+    settings: Settings, documents: DocumentStore, clock: Clock
+) -> tuple[DocumentStore | None, Writer]:
+    """History goes straight to a local store; to a remote one through an outbox in a local SQLite
+    file, so commands keep being recorded (and none is lost) while Firestore is unreachable."""
+    if documents.backend == "sqlite":
+        return None, DirectWriter(documents)
+    local = SqliteDocumentStore(settings.data_dir / "outbox.sqlite3", clock=clock)
+    return local, OutboxWriter(documents, Outbox(local, clock=clock))
 
 
 @dataclass
@@ -55,8 +70,9 @@ class Services:
         command that runs once does without them."""
         clock = clock or SystemClock()
         documents = await build_document_store(settings, clock=clock)
+        local, writer = _history_writer(settings, documents, clock)
         sessions = SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds)
-        history = HistoryService(documents, clock=clock)
+        history = HistoryService(documents, clock=clock, writer=writer)
         virtuoso = VirtuosoLink.from_settings(settings, clock=clock)
         services = cls(
             settings=settings,
@@ -73,6 +89,7 @@ class Services:
         if background:
             services._every(settings.api_key_last_used_flush_seconds, services.api_keys.flush_last_used)
             services._every(_CLEANUP_EVERY_SECONDS, services.cleanup_expired)
+            services._every(_OUTBOX_FLUSH_SECONDS, writer.flush)
         try:
             yield services
         finally:
@@ -80,8 +97,12 @@ class Services:
                 task.cancel()
             await asyncio.gather(*services._background, return_exceptions=True)
             await services.api_keys.flush_last_used()
+            with contextlib.suppress(BackendUnavailable):  # what is left waits in the outbox file
+                await writer.flush()
             await services.virtuoso.close()
             await documents.close()
+            if local is not None:
+                await local.close()
 
     async def cleanup_expired(self) -> dict[str, int]:
         """Delete expired sessions, cache entries and idempotency records; counts per collection.

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.conftest import BACKENDS, on_backend
 from virtuoso_api.config import Settings
 from virtuoso_api.gcp import FirestoreClient, close_firestore_client
 from virtuoso_api.kit.clock import ManualClock
@@ -16,11 +17,10 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=BACKENDS)
 def backend_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     """Settings for one documents backend."""
-    assert request.param == "sqlite"
-    return settings
+    return on_backend(request, settings, request.param)
 
 
 @pytest.fixture

@@ -48,6 +48,8 @@ async def ready(request: Request, services: ServicesDep) -> JSONResponse:
         if reason:
             result["reason"] = reason
         results[name] = result
+    # Commands recorded while the store was unreachable, waiting in the local outbox.
+    results["documents"]["pending_writes"] = await services.history.writer.pending()
     failing = [f"{name} ({r['backend']})" for name, r in results.items() if r["status"] != "ok"]
     if not failing:
         return JSONResponse({"status": "ready", "backends": results})

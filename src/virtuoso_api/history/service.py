@@ -18,24 +18,41 @@ from virtuoso_api.kit.timestamps import format_timestamp
 
 
 class Writer(Protocol):
-    """Where history writes go: the store itself, or an outbox in front of it."""
+    """Where history writes go: the store itself, or an outbox in front of it
+    (:class:`~virtuoso_api.infra.documents.outbox.OutboxWriter`) when the store is remote."""
 
     async def write(self, operations: Sequence[WriteOp]) -> None: ...
 
+    async def pending(self) -> int:
+        """Writes accepted but not yet in the store."""
+        ...
+
+    async def flush(self) -> int:
+        """Send what is pending; returns how many operations landed."""
+        ...
+
 
 class DirectWriter:
+    """Straight to the store: for the local store, which is down only when the disk is."""
+
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
     async def write(self, operations: Sequence[WriteOp]) -> None:
         await self._store.write_batch(operations)
 
+    async def pending(self) -> int:
+        return 0
+
+    async def flush(self) -> int:
+        return 0
+
 
 class HistoryService:
     def __init__(self, store: DocumentStore, *, clock: Clock, writer: Writer | None = None) -> None:
         self._store = store
         self._clock = clock
-        self._writer = writer or DirectWriter(store)
+        self.writer: Writer = writer or DirectWriter(store)
 
     def _new_id(self) -> str:
         # Time first, so ids sort by recording time; random after, so two entries never collide.
@@ -71,7 +88,7 @@ class HistoryService:
             source=source,
             timestamp=self._clock.now(),
         )
-        await self._writer.write([Put(COLLECTION, entry.entry_id, entry.model_dump(mode="json"))])
+        await self.writer.write([Put(COLLECTION, entry.entry_id, entry.model_dump(mode="json"))])
         return entry
 
     async def query(
