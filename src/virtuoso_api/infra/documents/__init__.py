@@ -49,7 +49,20 @@ __all__ = [
 
 
 async def build_document_store(settings: Settings, *, clock: Clock) -> DocumentStore:
-    """The store the settings ask for: Firestore with ``USE_FIRESTORE``, else SQLite in ``DATA_DIR``."""
+    """The store the settings ask for: Firestore with ``USE_FIRESTORE``, else SQLite in ``DATA_DIR``.
+
+    Building a Firestore store does not contact Firestore (a service that starts while it is down
+    degrades instead of failing); ``ping`` tells whether it answers."""
+    if settings.use_firestore:
+        try:  # imported here: the google libraries are the optional ``gcp`` extra
+            from virtuoso_api.infra.documents.firestore import FirestoreDocumentStore
+        except ImportError as exc:
+            raise RuntimeError(
+                "USE_FIRESTORE is on but the Google Cloud libraries are missing: "
+                f"pip install 'virtuoso-api[gcp]' ({exc})"
+            ) from exc
+        return FirestoreDocumentStore.from_settings(settings, clock=clock)
+
     from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
 
     return SqliteDocumentStore(settings.database_path, clock=clock)

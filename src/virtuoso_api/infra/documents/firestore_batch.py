@@ -1,0 +1,65 @@
+"""A chunk of write operations, played in memory into one final state per document.
+
+SQLite applies a batch statement by statement inside one transaction, so a patch sees a put made
+earlier in the same batch. A Firestore commit cannot read, so the Firestore adapter reads the documents
+a chunk patches (those it has not already written in that chunk), plays the chunk here, and commits the
+outcome: one write per document, guarded by the version it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TypeAlias
+
+from virtuoso_api.infra.documents.port import (
+    Document,
+    DocumentNotFound,
+    Patch,
+    Put,
+    WriteOp,
+    _Unset,
+)
+from virtuoso_api.kit.timestamps import as_utc
+
+Key: TypeAlias = tuple[str, str]
+#: A document's state after the chunk: the whole document, or ``None`` when it ends removed.
+Outcome: TypeAlias = Document | None
+
+
+def reads_needed(chunk: Sequence[WriteOp]) -> list[Key]:
+    """Documents patched before anything in the chunk wrote them: their stored state is needed."""
+    written: set[Key] = set()
+    needed: dict[Key, None] = {}  # ordered and unique
+    for op in chunk:
+        key = (op.collection, op.doc_id)
+        if isinstance(op, Patch) and key not in written:
+            needed[key] = None
+        written.add(key)
+    return list(needed)
+
+
+def _expiry(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+def plan_batch(chunk: Sequence[WriteOp], stored: Mapping[Key, Document], now: datetime) -> dict[Key, Outcome]:
+    """The final state of every document the chunk touches, in the order first touched.
+
+    ``stored`` holds the documents :func:`reads_needed` asked for that exist. A patch of a document
+    that is missing or expired at that point raises :class:`DocumentNotFound`, as SQLite does.
+    """
+    state: dict[Key, Outcome] = {}
+    for op in chunk:
+        key = (op.collection, op.doc_id)
+        if isinstance(op, Put):
+            state[key] = Document(op.doc_id, dict(op.data), _expiry(op.expires_at))
+        elif isinstance(op, Patch):
+            current = state[key] if key in state else stored.get(key)
+            if current is None or (current.expires_at is not None and current.expires_at <= now):
+                raise DocumentNotFound(op.collection, op.doc_id)
+            expires_at = current.expires_at if isinstance(op.expires_at, _Unset) else _expiry(op.expires_at)
+            state[key] = Document(op.doc_id, {**current.data, **op.changes}, expires_at)
+        else:
+            state[key] = None
+    return state

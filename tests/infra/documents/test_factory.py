@@ -1,0 +1,61 @@
+"""``build_document_store``: the store the settings ask for, with or without the Google libraries."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from virtuoso_api.config import Settings
+from virtuoso_api.infra.documents import Document, build_document_store
+from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
+from virtuoso_api.kit.clock import ManualClock
+
+
+async def test_default_settings_give_sqlite_in_the_data_folder(settings: Settings) -> None:
+    store = await build_document_store(settings, clock=ManualClock())
+    try:
+        assert isinstance(store, SqliteDocumentStore)
+        assert store.path == settings.database_path
+        await store.put("things", "x", {"a": 1})
+        assert await store.get("things", "x") == Document("x", {"a": 1})
+    finally:
+        await store.close()
+
+
+async def test_package_imports_and_runs_without_the_gcp_extra(tmp_path: Path) -> None:
+    script = """
+import asyncio, sys
+class NoGoogle:
+    def find_spec(self, name, path=None, target=None):
+        if name == "google" or name.startswith("google."):
+            raise ImportError(f"blocked {name}")
+sys.meta_path.insert(0, NoGoogle())
+from virtuoso_api.config import Settings
+from virtuoso_api.infra.documents import build_document_store
+from virtuoso_api.kit.clock import SystemClock
+async def main():
+    store = await build_document_store(Settings(_env_file=None, data_dir=sys.argv[1]), clock=SystemClock())
+    await store.put("things", "x", {"a": 1})
+    print(store.backend, (await store.get("things", "x")).data)
+    await store.close()
+    settings = Settings(_env_file=None, data_dir=sys.argv[1], use_firestore=True, gcp_project_id="p")
+    try:
+        await build_document_store(settings, clock=SystemClock())
+    except RuntimeError as exc:
+        print(exc)
+asyncio.run(main())
+"""
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", script, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "sqlite {'a': 1}"
+    assert "pip install 'virtuoso-api[gcp]'" in lines[1]

@@ -1,0 +1,59 @@
+"""`firestore.indexes.json` (for `firebase deploy --only firestore:indexes`) matches the code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from virtuoso_api.history.models import COLLECTION as HISTORY
+from virtuoso_api.history.models import HistoryFilters
+from virtuoso_api.infra.documents.port import EXPIRY_FIELD
+
+INDEXES = Path(__file__).resolve().parents[3] / "firestore.indexes.json"
+
+
+def load() -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(INDEXES.read_text())
+    return parsed
+
+
+def composite(collection: str) -> list[list[tuple[str, str]]]:
+    return [
+        [(field["fieldPath"], field["order"]) for field in index["fields"]]
+        for index in load()["indexes"]
+        if index["collectionGroup"] == collection
+    ]
+
+
+def test_every_index_has_the_documented_shape() -> None:
+    config = load()
+    assert set(config) == {"indexes", "fieldOverrides"}
+    for index in config["indexes"]:
+        assert set(index) == {"collectionGroup", "queryScope", "fields"}
+        assert index["queryScope"] == "COLLECTION"
+        assert len(index["fields"]) >= 2
+        assert all(field["order"] in {"ASCENDING", "DESCENDING"} for field in index["fields"])
+
+
+def test_history_is_indexed_for_every_filter_newest_first() -> None:
+    indexes = composite(HISTORY)
+    filters = [name for name in HistoryFilters.model_fields if name != "since"]
+    for name in filters:
+        assert [(name, "ASCENDING"), ("timestamp", "DESCENDING")] in indexes
+    for name in filters[1:]:
+        assert [("user_id", "ASCENDING"), (name, "ASCENDING"), ("timestamp", "DESCENDING")] in indexes
+
+
+def test_sessions_of_a_user_newest_first() -> None:
+    assert [("user_id", "ASCENDING"), ("created_at", "DESCENDING")] in composite("sessions")
+
+
+def test_expiring_collections_have_a_ttl_policy_on_the_expiry_field() -> None:
+    overrides = {item["collectionGroup"]: item for item in load()["fieldOverrides"]}
+    assert set(overrides) == {"sessions", "cache", "api_keys", "idempotency", "active_sessions"}
+    for item in overrides.values():
+        assert item["fieldPath"] == EXPIRY_FIELD
+        assert item["ttl"] is True
+        # Kept ascending-indexed: delete_expired queries `expires_at <= now` between TTL runs.
+        assert item["indexes"] == [{"order": "ASCENDING", "queryScope": "COLLECTION"}]
