@@ -20,6 +20,7 @@ from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.history.service import DirectWriter, HistoryService, Writer
 from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import DocumentStore, build_document_store
+from virtuoso_api.infra.documents.breaker import CircuitBreakingStore
 from virtuoso_api.infra.documents.outbox import Outbox, OutboxWriter
 from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
 from virtuoso_api.kit.clock import Clock, SystemClock
@@ -70,6 +71,8 @@ class Services:
         command that runs once does without them."""
         clock = clock or SystemClock()
         documents = await build_document_store(settings, clock=clock)
+        if documents.backend != "sqlite":
+            documents = CircuitBreakingStore(documents, clock=clock)
         local, writer = _history_writer(settings, documents, clock)
         sessions = SessionService(documents, clock=clock, ttl_seconds=settings.session_ttl_seconds)
         history = HistoryService(documents, clock=clock, writer=writer)
