@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -312,20 +313,26 @@ async def test_order_ascending_and_descending_with_ties_broken_by_id(store: Docu
 async def test_without_order_by_documents_come_by_id(store: DocumentStore) -> None:
     await seed_scores(store)
     assert ids(await read_all(store, Query("scores", limit=4))) == ["a", "b", "c", "d", "e", "f"]
-    by_team = Query("scores", (Filter("team", Op.EQ, "red"),), descending=True, limit=2)
-    assert ids(await read_all(store, by_team)) == ["e", "c", "a"]
+    by_team = Query("scores", (Filter("team", Op.EQ, "red"),), limit=2)
+    assert ids(await read_all(store, by_team)) == ["a", "c", "e"]
 
 
-async def test_descending_by_id_alone(store: DocumentStore) -> None:
-    await seed_scores(store)
-    query = Query("scores", descending=True, limit=4)
-    if store.backend == "firestore":
-        # A known disagreement: Firestore needs a `__name__ DESC` index for this, and the emulator
-        # refuses it outright. No domain query does it; see the report on the port.
-        with pytest.raises(Exception, match="descending key scans"):
-            await store.query(query)
-        return
-    assert ids(await read_all(store, query)) == ["f", "e", "d", "c", "b", "a"]
+def test_descending_needs_an_order_field() -> None:
+    # Firestore needs an index on __name__ DESC for it and its emulator refuses it: the port does too.
+    with pytest.raises(ValueError, match="descending order needs an order_by field"):
+        Query("scores", descending=True, limit=4)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda: Query("scores", (Filter("expires_at", Op.LT, "2030"),)),
+        lambda: Query("scores", order_by="expires_at"),
+    ],
+)
+def test_the_expiry_is_not_a_queryable_field(query: Callable[[], Query]) -> None:
+    with pytest.raises(ValueError, match="the store's expiry"):
+        query()
 
 
 async def test_documents_without_the_order_value_are_left_out(store: DocumentStore) -> None:
@@ -493,3 +500,37 @@ async def test_delete_expired_removes_only_expired_documents(
 
 async def test_ping_answers(store: DocumentStore) -> None:
     await store.ping()
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "reason"),
+    [
+        ({"grid": [[1, 2], [3, 4]]}, ValueError, "array directly inside an array"),
+        ({"n": 2**64}, ValueError, "64 bits"),
+        ({"f": float("nan")}, ValueError, "not a JSON number"),
+        ({"": 1}, ValueError, "cannot be a field name"),
+        ({"m": {"__x__": 1}}, ValueError, "cannot be a field name"),
+        ({"raw": b"bytes"}, TypeError, "not JSON serializable"),
+    ],
+)
+async def test_every_store_refuses_what_another_could_not_store(
+    store: DocumentStore, data: dict[str, object], error: type[Exception], reason: str
+) -> None:
+    with pytest.raises(error, match=reason):
+        await store.put("things", "x", data)
+    with pytest.raises(error, match=reason):
+        await store.write_batch([Put("things", "ok", {"ok": 1}), Put("things", "y", data)])
+    assert await store.get("things", "ok") is None  # the batch was refused whole
+
+
+async def test_returned_expiry_is_utc_whatever_was_given(store: DocumentStore) -> None:
+    naive = START.replace(tzinfo=None) + timedelta(hours=1)
+    written = await store.put("things", "x", {}, expires_at=naive)
+    assert written.expires_at == naive.replace(tzinfo=START.tzinfo)
+    assert written.expires_at is not None
+    assert written.expires_at.tzinfo is not None
+
+
+async def test_delete_expired_needs_a_positive_limit(store: DocumentStore) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        await store.delete_expired("things", limit=0)

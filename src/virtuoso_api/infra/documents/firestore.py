@@ -33,7 +33,7 @@ from virtuoso_api.infra.documents.firestore_calls import (
     contention_pause,
     make_client,
 )
-from virtuoso_api.infra.documents.firestore_codec import check_storable, decode, encode, replacement
+from virtuoso_api.infra.documents.firestore_codec import decode, encode, replacement
 from virtuoso_api.infra.documents.firestore_query import QueryPlan, matches, plan_query
 from virtuoso_api.infra.documents.port import (
     EXPIRY_FIELD,
@@ -283,9 +283,9 @@ class FirestoreDocumentStore:
             check_collection(op.collection)
             check_doc_id(op.doc_id)
             if isinstance(op, Put):
-                check_storable(check_data(op.data))
+                check_data(op.data)
             elif isinstance(op, Patch):
-                check_storable(check_data(op.changes))
+                check_data(op.changes)
         for start in range(0, len(operations), MAX_BATCH_OPERATIONS):
             await self._apply(operations[start : start + MAX_BATCH_OPERATIONS])
 
@@ -342,6 +342,8 @@ class FirestoreDocumentStore:
         await batch.commit(retry=None, timeout=timeout)
 
     async def delete_expired(self, collection: str, *, limit: int = MAX_BATCH_OPERATIONS) -> int:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
         col = self._client.collection(check_collection(collection))
         if limit < 1:
             return 0  # Firestore would read limit(0) as "no limit"

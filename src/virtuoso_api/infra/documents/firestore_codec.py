@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from google.cloud.firestore_v1 import DELETE_FIELD
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from virtuoso_api.infra.documents.port import EXPIRY_FIELD, Document, JsonObject
+from virtuoso_api.infra.documents.port import EXPIRY_FIELD, Document, JsonObject, check_storable
 from virtuoso_api.kit.timestamps import as_utc
 
 if TYPE_CHECKING:
@@ -23,37 +22,9 @@ if TYPE_CHECKING:
     Snapshot = DocumentSnapshot[AsyncDocumentReference]
 
 
-_INT64: Final = range(-(2**63), 2**63)
-
-
 def encode(data: JsonObject, expires_at: datetime | None) -> JsonObject:
     check_storable(data)
     return {**data, EXPIRY_FIELD: as_utc(expires_at)} if expires_at is not None else dict(data)
-
-
-def check_storable(value: object, *, in_array: bool = False) -> None:
-    """Refuse here, before any round trip, what Firestore cannot store as JSON, and what is not JSON
-    at all (which SQLite refuses too): a document written here must read back the same anywhere."""
-    if value is None or isinstance(value, str | bool):
-        return
-    if isinstance(value, int):
-        if value not in _INT64:
-            raise ValueError(f"{value} does not fit in 64 bits, the largest integer Firestore stores")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value} is not a JSON number")
-    elif isinstance(value, list | tuple):
-        if in_array:
-            raise ValueError("Firestore cannot store an array directly inside an array")
-        for item in value:
-            check_storable(item, in_array=True)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or not key or (key.startswith("__") and key.endswith("__")):
-                raise ValueError(f"{key!r} cannot be a field name in Firestore")
-            check_storable(item)
-    else:
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def replacement(old_fields: JsonObject, payload: JsonObject) -> JsonObject:

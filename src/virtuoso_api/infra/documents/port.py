@@ -6,13 +6,18 @@ contract suite (``tests/infra/documents/test_contract.py``).
 
 Semantics both adapters keep:
 
-- A document is a JSON object (``str``, numbers, ``bool``, ``None``, lists, nested objects). Times are
+- A document is a JSON object (``str``, numbers, ``bool``, ``None``, lists, nested objects) that
+  Firestore can store too: integers within 64 bits, finite floats, no array directly inside an array,
+  no empty or ``__x__`` field names (:func:`check_data` refuses the rest, in every adapter). Times are
   fixed-width UTC strings (``kit.timestamps``), so they order and compare as strings.
 - ``expires_at`` is kept outside the data (and is a reserved field name in it). An expired document
   reads as absent (``get`` returns ``None``, queries skip it) until :meth:`DocumentStore.delete_expired`
   removes it; in Firestore the field is a timestamp a TTL policy can use.
 - Queries filter on top-level fields, order by at most one field (ties broken by document id, in the
-  same direction) and page with an opaque cursor. A page may hold fewer than ``limit`` documents when
+  same direction; without ``order_by`` only ascending by id) and page with an opaque cursor. A field
+  that is filtered or ordered on holds one kind of scalar in every document (SQLite orders ``True``
+  with ``1``; Firestore keeps types apart); documents where the order field is missing or null are
+  not returned. A page may hold fewer than ``limit`` documents when
   expired ones were skipped; only ``next_cursor is None`` means the end.
 - ``write_batch`` applies puts, patches and removes together. SQLite applies a batch atomically; in
   Firestore each chunk of at most 500 operations is atomic.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -80,7 +86,7 @@ class Filter:
     value: str | int | float | bool
 
     def __post_init__(self) -> None:
-        check_field_name(self.field)
+        check_queryable(self.field)
         # None is refused: SQLite cannot tell a null field from a missing one, Firestore can.
         if self.value is None:
             raise ValueError(f"filter on {self.field!r}: None is not a filter value")
@@ -100,7 +106,10 @@ class Query:
     def __post_init__(self) -> None:
         check_collection(self.collection)
         if self.order_by is not None:
-            check_field_name(self.order_by)
+            check_queryable(self.order_by)
+        elif self.descending:
+            # Firestore needs an index on __name__ DESC for this and its emulator refuses it outright.
+            raise ValueError("descending order needs an order_by field")
         if not 1 <= self.limit <= 1000:
             raise ValueError(f"limit must be between 1 and 1000, got {self.limit}")
 
@@ -237,6 +246,13 @@ def check_field_name(name: str) -> str:
     return name
 
 
+def check_queryable(name: str) -> str:
+    """A field a query may filter or order on: not the expiry, which lives outside the data."""
+    if name == EXPIRY_FIELD:
+        raise ValueError(f"{EXPIRY_FIELD!r} is the store's expiry, not a field of the data")
+    return check_field_name(name)
+
+
 def is_valid_doc_id(doc_id: str) -> bool:
     """For ids that come from callers: ``False`` where :func:`check_doc_id` would raise."""
     try:
@@ -259,10 +275,39 @@ def check_doc_id(doc_id: str) -> str:
 EXPIRY_FIELD: Final = "expires_at"
 
 
+_INT64: Final = range(-(2**63), 2**63)
+
+
 def check_data(data: JsonObject) -> JsonObject:
+    """``data`` if every adapter can store it and read it back the same; ValueError or TypeError if not."""
     if EXPIRY_FIELD in data:
         raise ValueError(f"{EXPIRY_FIELD!r} is reserved for the store's expiry; pass expires_at= instead")
+    check_storable(data)
     return data
+
+
+def check_storable(value: object, *, in_array: bool = False) -> None:
+    """Refuse what Firestore cannot store, and what is not JSON at all, before any write."""
+    if value is None or isinstance(value, str | bool):
+        return
+    if isinstance(value, int):
+        if value not in _INT64:
+            raise ValueError(f"{value} does not fit in 64 bits, the largest integer Firestore stores")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a JSON number")
+    elif isinstance(value, list | tuple):
+        if in_array:
+            raise ValueError("Firestore cannot store an array directly inside an array")
+        for item in value:
+            check_storable(item, in_array=True)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or (key.startswith("__") and key.endswith("__")):
+                raise ValueError(f"{key!r} cannot be a field name in Firestore")
+            check_storable(item)
+    else:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def encode_cursor(query: Query, last: Document) -> str:

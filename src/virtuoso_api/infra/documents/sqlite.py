@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ from virtuoso_api.infra.documents.port import (
     encode_cursor,
 )
 from virtuoso_api.kit.clock import Clock
-from virtuoso_api.kit.timestamps import format_timestamp, parse_timestamp
+from virtuoso_api.kit.timestamps import as_utc, format_timestamp, parse_timestamp
 
 T = TypeVar("T")
 
@@ -53,13 +54,28 @@ _SQL_OPS = {Op.EQ: "=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 def _connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    connection.execute("PRAGMA journal_mode = WAL")
+    _use_wal(connection)
     connection.execute("PRAGMA synchronous = NORMAL")
     return connection
 
 
+def _use_wal(connection: sqlite3.Connection) -> None:
+    # Switching a file to WAL takes a lock SQLite's busy handler does not wait for, so two processes
+    # opening a new file together can collide ("database is locked"). Once one has switched, the file
+    # stays in WAL and the pragma is a no-op; until then, try again for as long as the busy timeout.
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _dump(data: JsonObject) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def _path(field: str) -> str:
@@ -79,7 +95,11 @@ class SqliteDocumentStore:
         self._path = path
         self._clock = clock
         self._writer = _connect(path)
-        migrate(self._writer)
+        try:
+            migrate(self._writer)
+        except BaseException:
+            self._writer.close()
+            raise
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
         self._all = [self._writer]
@@ -123,7 +143,9 @@ class SqliteDocumentStore:
     def _guarded(work: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection) -> T:
         try:
             return work(connection)
-        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full, I/O error
+        except sqlite3.IntegrityError:
+            raise  # a bug of ours, not an outage
+        except sqlite3.DatabaseError as exc:  # locked past the busy timeout, disk full, corrupt, closed
             raise BackendUnavailable("sqlite", str(exc)) from exc
 
     def _now(self) -> str:
@@ -149,7 +171,7 @@ class SqliteDocumentStore:
             "INSERT OR REPLACE INTO documents (collection, id, data, expires_at) VALUES (?, ?, ?, ?)",
             (op.collection, op.doc_id, _dump(op.data), self._expiry(op.expires_at)),
         )
-        return Document(op.doc_id, dict(op.data), op.expires_at)
+        return Document(op.doc_id, dict(op.data), as_utc(op.expires_at) if op.expires_at else None)
 
     def _patch_sync(self, connection: sqlite3.Connection, op: Patch) -> Document:
         row = self._live_row(connection, op.collection, op.doc_id)
@@ -163,7 +185,7 @@ class SqliteDocumentStore:
             "UPDATE documents SET data = ?, expires_at = ? WHERE collection = ? AND id = ?",
             (_dump(data), self._expiry(expires_at), op.collection, op.doc_id),
         )
-        return Document(op.doc_id, data, expires_at)
+        return Document(op.doc_id, data, as_utc(expires_at) if expires_at else None)
 
     def _remove_sync(self, connection: sqlite3.Connection, op: Remove) -> bool:
         live = self._live_row(connection, op.collection, op.doc_id) is not None
@@ -271,6 +293,8 @@ class SqliteDocumentStore:
 
     async def delete_expired(self, collection: str, *, limit: int = MAX_BATCH_OPERATIONS) -> int:
         check_collection(collection)
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
 
         def work(connection: sqlite3.Connection) -> int:
             cursor = connection.execute(
