@@ -14,7 +14,8 @@ without its text (it may hold a secret).
     ├── Conflict                     409 conflict
     ├── ServiceUnavailable           503 service_unavailable
     │   └── BackendUnavailable       503, names the backend (documents, virtuoso, ...)
-    └── UpstreamRejected             502 upstream_rejected  (Virtuoso refused; its message kept)
+    ├── UpstreamRejected             502 upstream_rejected  (Virtuoso refused; its message kept)
+    └── Misconfigured                500 misconfigured      (the service cannot start as configured)
 """
 
 from __future__ import annotations
@@ -102,3 +103,9 @@ class UpstreamRejected(VirtuosoApiError):
 
     status_code = 502
     error_type = "upstream_rejected"
+
+
+class Misconfigured(VirtuosoApiError):
+    """The settings ask for something this installation cannot do (a missing optional library)."""
+
+    error_type = "misconfigured"

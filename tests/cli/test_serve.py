@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -53,3 +54,26 @@ def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
         "error: invalid configuration: USE_FIRESTORE is on, so GCP_PROJECT_ID must be set\n"
     )
     assert b"Traceback" not in result.stdout + result.stderr
+
+
+def test_firestore_without_its_libraries_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    without_google = (
+        "import sys\n"
+        "class NoGoogle:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'google' or name.startswith('google.'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, NoGoogle())\n"
+        "from virtuoso_api.cli import main\n"
+        "sys.argv = ['virtuoso-api', 'serve']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "USE_FIRESTORE": "true", "GCP_PROJECT_ID": "p"}
+    result = subprocess.run(
+        [sys.executable, "-c", without_google], env=env, capture_output=True, timeout=30, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "error: USE_FIRESTORE is on but the Google Cloud libraries are missing: "
+        "pip install 'virtuoso-api[gcp]'\n"
+    )

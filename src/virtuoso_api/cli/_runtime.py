@@ -14,12 +14,14 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from virtuoso_api.config import Settings, describe_settings_error, load_settings
 from virtuoso_api.errors import (
     BackendUnavailable,
     Forbidden,
     InvalidInput,
+    Misconfigured,
     NotFound,
     Unauthorized,
     VirtuosoApiError,
@@ -27,8 +29,9 @@ from virtuoso_api.errors import (
 
 T = TypeVar("T")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No markup by default: what we print holds user input (names, selectors) that may contain brackets.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class Exit:
@@ -42,7 +45,8 @@ class Exit:
 
 
 def fail(message: str, code: int = Exit.FAILURE) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    # Escaped: messages carry user input and brackets ("virtuoso-api[gcp]") that rich would eat as markup.
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
@@ -57,7 +61,7 @@ def settings_or_exit(**overrides: Any) -> Settings:
 def run(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
-    except InvalidInput as exc:
+    except (InvalidInput, Misconfigured) as exc:
         fail(exc.message, Exit.USAGE)
     except NotFound as exc:
         fail(exc.message, Exit.NOT_FOUND)

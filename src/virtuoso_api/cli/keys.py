@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from virtuoso_api.api_keys.models import ApiKeyCreate, ApiKeyCreated, ApiKeyView, Scope
@@ -61,7 +62,7 @@ def create(
         print_json(created.model_dump(mode="json"))
         return
     out.print(
-        f"Created API key [bold]{created.key_id}[/bold] ({created.name}, user {created.user_id}, "
+        f"Created API key [bold]{created.key_id}[/bold] ({escape(created.name)}, user {created.user_id}, "
         f"scopes {', '.join(created.scopes)})",
         markup=True,
     )

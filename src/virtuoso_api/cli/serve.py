@@ -10,7 +10,9 @@ import typer
 import uvicorn
 
 from virtuoso_api.app import create_app
-from virtuoso_api.cli._runtime import out, settings_or_exit
+from virtuoso_api.cli._runtime import Exit, fail, out, settings_or_exit
+from virtuoso_api.errors import Misconfigured
+from virtuoso_api.infra.documents import check_libraries
 
 
 def serve(
@@ -25,6 +27,10 @@ def serve(
 ) -> None:
     """Run the service (embedded defaults: SQLite in the data folder, no cloud account needed)."""
     settings = settings_or_exit(host=host, port=port, data_dir=data_dir, virtuoso_sandbox=sandbox or None)
+    try:
+        check_libraries(settings)
+    except Misconfigured as exc:
+        fail(exc.message, Exit.USAGE)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     stores = ", ".join(settings.enabled_gcp_services()) or f"embedded (SQLite in {settings.data_dir})"
     if settings.virtuoso_sandbox:

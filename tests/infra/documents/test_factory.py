@@ -43,8 +43,8 @@ async def main():
     settings = Settings(_env_file=None, data_dir=sys.argv[1], use_firestore=True, gcp_project_id="p")
     try:
         await build_document_store(settings, clock=SystemClock())
-    except RuntimeError as exc:
-        print(exc)
+    except Exception as exc:
+        print(type(exc).__name__, exc)
 asyncio.run(main())
 """
     done = await asyncio.to_thread(
@@ -58,4 +58,5 @@ asyncio.run(main())
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "sqlite {'a': 1}"
+    assert lines[1].startswith("Misconfigured USE_FIRESTORE is on but the Google Cloud libraries are missing")
     assert "pip install 'virtuoso-api[gcp]'" in lines[1]

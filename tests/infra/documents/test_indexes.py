@@ -9,6 +9,7 @@ from typing import Any
 from virtuoso_api.history.models import COLLECTION as HISTORY
 from virtuoso_api.history.models import HistoryFilters
 from virtuoso_api.infra.documents.port import EXPIRY_FIELD
+from virtuoso_api.services import EXPIRING_COLLECTIONS
 
 INDEXES = Path(__file__).resolve().parents[3] / "firestore.indexes.json"
 
@@ -51,7 +52,7 @@ def test_sessions_of_a_user_newest_first() -> None:
 
 def test_expiring_collections_have_a_ttl_policy_on_the_expiry_field() -> None:
     overrides = {item["collectionGroup"]: item for item in load()["fieldOverrides"]}
-    assert set(overrides) == {"sessions", "cache", "api_keys", "idempotency", "active_sessions"}
+    assert set(overrides) == set(EXPIRING_COLLECTIONS)
     for item in overrides.values():
         assert item["fieldPath"] == EXPIRY_FIELD
         assert item["ttl"] is True
