@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import BACKENDS
 from virtuoso_api.errors import Conflict
 from virtuoso_api.gcp import FirestoreClient
 from virtuoso_api.gcp.firestore_client import Put, Remove
@@ -13,10 +14,16 @@ from virtuoso_api.kit.clock import ManualClock
 
 
 @pytest.mark.usefixtures("forget_the_process_client")
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_the_seeds_session_example_runs_as_written(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, request: pytest.FixtureRequest, backend: str
 ) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    if backend == "firestore":  # configured as a user would: the seed's variables, nothing else
+        emulator = request.getfixturevalue("firestore_emulator")
+        monkeypatch.setenv("USE_FIRESTORE", "true")
+        monkeypatch.setenv("GCP_PROJECT_ID", request.getfixturevalue("firestore_project"))
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulator.host)
     # --- the seed's "Session Management with Firestore", with app.gcp spelled virtuoso_api.gcp ---
     from virtuoso_api.gcp import get_firestore_client
 
@@ -40,7 +47,7 @@ async def test_the_seeds_session_example_runs_as_written(
         789,
     )
     assert get_firestore_client() is firestore
-    assert firestore.backend == "sqlite"
+    assert firestore.backend == backend
 
 
 class TestSessions:
