@@ -11,6 +11,21 @@ from pydantic import SecretStr
 from tests.processes import free_port
 from virtuoso_api.app import create_app
 from virtuoso_api.config import Settings
+from virtuoso_api.services import Services
+
+
+async def test_a_closed_sqlite_store_makes_ready_503_naming_it(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    await services.documents.close()  # the store is really gone: its connections are closed
+    response = await client.get("/health/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not_ready"
+    assert body["backends"]["documents"]["status"] == "unavailable"
+    assert body["error"]["type"] == "service_unavailable"
+    assert body["error"]["message"] == "not ready: documents (sqlite) not answering"
+    assert body["request_id"] == response.headers["X-Request-ID"]
 
 
 async def test_an_unreachable_firestore_is_named_and_the_service_still_starts(settings: Settings) -> None:
