@@ -125,6 +125,14 @@ class TestAdminEndpoints:
         assert response.status_code == 422
         assert {d["field"] for d in response.json()["error"]["details"]} == {"scopes[0]", "user_id"}
 
+    async def test_unstorable_metadata_is_422(self, client: httpx.AsyncClient, make_key: MakeKey) -> None:
+        admin = auth(await make_key(Scope.ADMIN))
+        response = await client.post(
+            "/api/v1/api-keys", headers=admin, json={"name": "x", "metadata": {"rows": [[1], [2]]}}
+        )
+        assert response.status_code == 422
+        assert response.json()["error"]["details"][0]["field"] == "metadata"
+
     async def test_unknown_key_ids_are_404(self, client: httpx.AsyncClient, make_key: MakeKey) -> None:
         admin = auth(await make_key(Scope.ADMIN))
         for key_id in ("key_0000", "nonsense", ".."):

@@ -78,6 +78,29 @@ class TestLifecycle:
             assert response.status_code == 422, body
             assert response.json()["error"]["details"][0]["field"] in {"checkpoint_id", "colour"}
 
+    @pytest.mark.parametrize(
+        ("metadata", "reason"),
+        [
+            ({"grid": [[1, 2]]}, "Firestore cannot store an array directly inside an array"),
+            ({"n": 2**70}, "does not fit in 64 bits"),
+            ({"": 1}, "'' cannot be a field name in Firestore"),
+            ({"blob": "x" * 17_000}, "at most 16384 bytes of JSON"),
+        ],
+    )
+    async def test_metadata_any_store_could_not_keep_is_422(
+        self, client: httpx.AsyncClient, alice: dict[str, str], metadata: dict[str, object], reason: str
+    ) -> None:
+        for method, path in (("POST", "/api/v1/sessions"), ("PATCH", "/api/v1/sessions/{id}")):
+            if "{id}" in path:
+                path = path.format(id=(await _create(client, alice))["session_id"])
+            response = await client.request(
+                method, path, headers=alice, json={"checkpoint_id": 1, "metadata": metadata}
+            )
+            assert response.status_code == 422, response.text
+            (detail,) = response.json()["error"]["details"]
+            assert detail["field"] == "metadata"
+            assert reason in detail["reason"]
+
     async def test_list_shows_only_the_callers_sessions_newest_first(
         self, client: httpx.AsyncClient, alice: dict[str, str], bob: dict[str, str], clock: ManualClock
     ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from virtuoso_api.kit.metadata import Metadata
 from virtuoso_api.kit.timestamps import UtcDatetime
 
 COLLECTION = "api_keys"
@@ -82,7 +83,7 @@ class ApiKeyCreate(BaseModel):
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ, Scope.WRITE], min_length=1)
     user_id: str | None = Field(default=None, description="Whose key this is; defaults to the name")
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
 
     @field_validator("user_id")
     @classmethod

@@ -74,7 +74,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             error_payload("unsupported_media_type", message, _request_id(request)), status_code=415
         )
     details = [
-        {"field": _field_name(item.get("loc", ())), "reason": str(item.get("msg", "invalid"))}
+        {
+            "field": _field_name(item.get("loc", ())),
+            "reason": str(item.get("msg", "invalid")).removeprefix("Value error, "),
+        }
         for item in exc.errors()
     ]
     message = "; ".join(f"{d['field']}: {d['reason']}" for d in details) or "invalid request"

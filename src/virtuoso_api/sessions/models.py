@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from virtuoso_api.kit.ids import CheckpointId
+from virtuoso_api.kit.metadata import Metadata
 from virtuoso_api.kit.timestamps import UtcDatetime
 
 SESSIONS = "sessions"
 ACTIVE_SESSIONS = "active_sessions"
-_MAX_METADATA_BYTES = 16_384
-
-
-def _small_metadata(value: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(value)) > _MAX_METADATA_BYTES:
-        raise ValueError(f"at most {_MAX_METADATA_BYTES} bytes of JSON")
-    return value
 
 
 class Session(BaseModel):
@@ -45,10 +38,8 @@ class SessionCreate(BaseModel):
 
     checkpoint_id: CheckpointId = Field(description="A Virtuoso checkpoint id: 456 or cp_456")
     name: str | None = Field(default=None, max_length=200)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
     activate: bool = Field(default=False, description="Also make it the caller's active session")
-
-    _metadata = field_validator("metadata")(_small_metadata)
 
 
 class SessionUpdate(BaseModel):
@@ -58,9 +49,4 @@ class SessionUpdate(BaseModel):
 
     checkpoint_id: CheckpointId | None = None
     name: str | None = Field(default=None, max_length=200)
-    metadata: dict[str, Any] | None = None
-
-    @field_validator("metadata")
-    @classmethod
-    def _metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if value is None else _small_metadata(value)
+    metadata: Metadata | None = None
