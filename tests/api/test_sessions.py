@@ -64,11 +64,28 @@ class TestLifecycle:
         assert gone.status_code == 404
         assert gone.json()["error"]["type"] == "not_found"
 
+    async def test_patch_with_nulls_clears_metadata_and_name_but_keeps_the_checkpoint(
+        self, client: httpx.AsyncClient, alice: dict[str, str]
+    ) -> None:
+        created = await _create(client, alice, name="n", metadata={"k": 1})
+        path = f"/api/v1/sessions/{created['session_id']}"
+        cleared = await client.patch(path, headers=alice, json={"metadata": None, "name": None})
+        assert cleared.status_code == 200, cleared.text
+        assert (cleared.json()["metadata"], cleared.json()["name"]) == ({}, None)
+        refused = await client.patch(path, headers=alice, json={"checkpoint_id": None})
+        assert refused.status_code == 422
+        assert refused.json()["error"]["details"][0] == {
+            "field": "checkpoint_id",
+            "reason": "a session's checkpoint can be changed but not removed",
+        }
+        again = await client.get(path, headers=alice)
+        assert (again.status_code, again.json()["checkpoint_id"]) == (200, 456)
+
     async def test_the_checkpoint_is_required_and_checked(
         self, client: httpx.AsyncClient, alice: dict[str, str]
     ) -> None:
         for body in (
-            {},
+            {"checkpoint_id": 2**70},
             {"checkpoint_id": 0},
             {"checkpoint_id": "cp_"},
             {"checkpoint_id": True},

@@ -27,8 +27,8 @@ def parse_checkpoint_id(value: object, *, field: str = "checkpoint_id") -> int:
     if isinstance(value, bool):
         raise InvalidInput(field, "must be a checkpoint id such as 456 or cp_456")
     if isinstance(value, int):
-        if value <= 0:
-            raise InvalidInput(field, "must be a positive checkpoint id")
+        if not 0 < value < 2**63:  # Virtuoso's ids are 64-bit, and so is every store's integer
+            raise InvalidInput(field, "must be a positive 64-bit checkpoint id")
         return value
     if isinstance(value, str):
         match = _CHECKPOINT_ID.fullmatch(value.strip())

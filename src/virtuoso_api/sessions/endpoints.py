@@ -50,10 +50,7 @@ async def update_session(
     session_id: str, body: SessionUpdate, services: ServicesDep, caller: Writer
 ) -> SessionView:
     """Change the checkpoint, name or metadata (only the fields sent)."""
-    changes = body.model_dump(include=body.model_fields_set)
-    if changes.get("checkpoint_id", 0) is None:
-        changes.pop("checkpoint_id")  # a session keeps a checkpoint once it has one
-    return await services.sessions.update(caller.user_id, session_id, changes=changes)
+    return await services.sessions.update(caller.user_id, session_id, changes=body.changes())
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from virtuoso_api.kit.ids import CheckpointId
 from virtuoso_api.kit.metadata import Metadata
@@ -43,10 +43,27 @@ class SessionCreate(BaseModel):
 
 
 class SessionUpdate(BaseModel):
-    """Only the fields present are changed; ``metadata`` is replaced as a whole."""
+    """Only the fields present are changed. ``metadata`` is replaced as a whole (``null`` clears it);
+    ``name: null`` removes the name; a session's checkpoint can be changed but not removed."""
 
     model_config = ConfigDict(extra="forbid")
 
     checkpoint_id: CheckpointId | None = None
     name: str | None = Field(default=None, max_length=200)
     metadata: Metadata | None = None
+
+    @field_validator("checkpoint_id")
+    @classmethod
+    def _keep_a_checkpoint(cls, value: int | None) -> int | None:
+        if value is None:  # only reached when the caller sent null explicitly
+            raise ValueError("a session's checkpoint can be changed but not removed")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _null_clears(cls, value: dict[str, Any] | None) -> dict[str, Any]:
+        return value or {}
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller sent, as they are to be stored."""
+        return self.model_dump(include=self.model_fields_set)
