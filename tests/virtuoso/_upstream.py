@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from tests.processes import free_port
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -69,12 +71,8 @@ class Upstream:
         await send({"type": "http.response.body", "body": content})
 
 
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+# A port nothing listens on: bound, then released.
+closed_port = free_port
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,16 @@ from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
 from virtuoso_api.kit.clock import ManualClock
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
+
+#: Data some store could not keep, the error every store raises for it, and the reason it gives.
+UNSTORABLE: list[tuple[dict[str, Any], type[Exception], str]] = [
+    ({"grid": [[1, 2], [3, 4]]}, ValueError, "array directly inside an array"),
+    ({"n": 2**64}, ValueError, "64 bits"),
+    ({"f": float("nan")}, ValueError, "not a JSON number"),
+    ({"": 1}, ValueError, "cannot be a field name"),
+    ({"m": {"__x__": 1}}, ValueError, "cannot be a field name"),
+    ({"raw": b"bytes"}, TypeError, "not JSON serializable"),
+]
 
 
 @pytest.fixture
