@@ -11,11 +11,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from virtuoso_api import __version__
 from virtuoso_api.api_keys import endpoints as api_keys_endpoints
 from virtuoso_api.api_keys.auth import authenticate
+from virtuoso_api.api_keys.gate import AuthGateMiddleware
 from virtuoso_api.commands import endpoints as commands_endpoints
 from virtuoso_api.config import Settings, load_settings
 from virtuoso_api.health import endpoints as health_endpoints
 from virtuoso_api.history import endpoints as history_endpoints
 from virtuoso_api.http.errors import install_error_handlers
+from virtuoso_api.http.limits import BodyLimitMiddleware
 from virtuoso_api.http.request_context import RequestContextMiddleware
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.services import Services
@@ -41,6 +43,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Innermost first: the key is checked before the body is read, the size before that, and CORS
+    # and the request id wrap both, so their refusals carry the headers and the id.
+    app.add_middleware(AuthGateMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:
         # Never "*" with credentials (the original did): origins are listed, keys travel in a header.
         app.add_middleware(

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
         validate_default=True,
+        # str(ValidationError) would quote each bad input, the token included; describe_settings_error
+        # reads the inputs it may show from .errors(), which keeps them.
+        hide_input_in_errors=True,
     )
 
     # -- the service ---------------------------------------------------------------------------
@@ -76,11 +79,26 @@ class Settings(BaseSettings):
     api_key_cache_seconds: int = Field(default=30, ge=0, le=3600)
     # How often last-used times of API keys are written, so that a request never waits on that write.
     api_key_last_used_flush_seconds: int = Field(default=60, ge=1, le=3600)
+    # The largest request body; a longer one is refused (413) before it is read.
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1024**3)
+
+    # -- remote calls: one budget for every Google service, one for Virtuoso ----------------------
+    # A transient failure is tried again until this long has passed since the first attempt.
+    remote_retry_deadline_seconds: float = Field(default=6.0, gt=0, le=600)
+    # Each attempt's own deadline, also sent to the Google client as its RPC deadline.
+    remote_attempt_timeout_seconds: float = Field(default=4.0, gt=0, le=600)
+    # After a backend was unavailable, calls to it fail at once (503, Retry-After) for this long.
+    breaker_cooldown_seconds: float = Field(default=5.0, ge=0, le=3600)
 
     # -- Virtuoso ------------------------------------------------------------------------------
     virtuoso_api_token: SecretStr | None = None
     virtuoso_base_url: AnyHttpUrl = AnyHttpUrl("https://api-app2.virtuoso.qa/api")
     virtuoso_org_id: int | None = Field(default=None, ge=1)
+    # One request to Virtuoso; reads are tried up to VIRTUOSO_RETRY_ATTEMPTS times, creations once.
+    virtuoso_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    virtuoso_retry_attempts: int = Field(default=3, ge=1, le=10)
+    # How long a checkpoint's step count, once read, is trusted for appends (see README: positions).
+    step_position_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
     # Serve an in-process Virtuoso sandbox instead of Virtuoso (``serve --sandbox``): demos and tests.
     virtuoso_sandbox: bool = False
 
@@ -112,8 +130,23 @@ class Settings(BaseSettings):
 
     @field_validator("virtuoso_api_token", mode="before")
     @classmethod
-    def _blank_token_is_unset(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _token_is_one_clean_line(cls, value: Any) -> Any:
+        # A token read from a file or a secret store often ends in a newline; no header may carry
+        # one, and the refusal would quote the token back. Inside it, such a character is a mistake.
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        if not value.isascii():
+            raise ValueError("must be printable ASCII (it contains a non-ASCII character)")
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+            raise ValueError(
+                "must be printable ASCII (it contains a control character such as a newline or tab)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _gcp_needs_a_project(self) -> Settings:

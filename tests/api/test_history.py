@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from tests.support import MakeKey, auth
 from virtuoso_api.api_keys.models import Scope
@@ -63,13 +66,34 @@ class TestQueries:
                 break
         assert seen == list(reversed(recorded))
 
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {"o": "timestamp", "d": True, "v": 10**30, "id": "h_1"},
+            {"o": "timestamp", "d": True, "v": [[[[]]]], "id": "h_1"},
+            {"o": "timestamp", "d": True, "v": "x", "id": "a/b"},
+            {},
+            [],
+            "text",
+        ],
+    )
+    async def test_a_forged_cursor_is_a_400_naming_it(
+        self, client: httpx.AsyncClient, make_key: MakeKey, payload: object
+    ) -> None:
+        raw = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+        for cursor in (raw, "not-a-cursor"):
+            response = await client.get(
+                "/api/v1/commands/history", headers=auth(await make_key()), params={"cursor": cursor}
+            )
+            assert response.status_code == 400, response.text
+            assert response.json()["error"]["details"][0]["field"] == "cursor"
+
     async def test_bad_parameters_are_422(self, client: httpx.AsyncClient, make_key: MakeKey) -> None:
         key = auth(await make_key())
         for params, field in (
             ({"limit": 0}, "limit"),
             ({"since": "yesterday"}, "since"),
             ({"checkpoint_id": "abc"}, "checkpoint_id"),
-            ({"cursor": "not-a-cursor"}, "cursor"),
             ({"success": "perhaps"}, "success"),
         ):
             response = await client.get("/api/v1/commands/history", headers=key, params=params)

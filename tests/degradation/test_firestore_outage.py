@@ -7,7 +7,6 @@ so. When it is back, the outbox is flushed: every command is in the history once
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -74,12 +73,11 @@ async def test_nothing_accepted_during_an_outage_is_lost_or_doubled(
 
         emulator.stop(keep=PROJECT)
 
-        started = time.monotonic()
         for text in ("down-1", "down-2", "down-3"):
             response = await _command(http, key, text, clock)
             assert response.status_code == 201, response.text
         # Only the first call waits out the retry budget; the open circuit answers the rest at once.
-        assert time.monotonic() - started < 15
+        assert services.documents.remote.breaker.opened == 1  # type: ignore[attr-defined]
 
         ready = await http.get("/health/ready")
         assert ready.status_code == 503
@@ -87,7 +85,7 @@ async def test_nothing_accepted_during_an_outage_is_lost_or_doubled(
         assert (documents["backend"], documents["status"], documents["pending_writes"]) == (
             "firestore",
             "unavailable",
-            3,
+            6,  # per command: its in-flight record, then its history entry with the record's removal
         )
         assert await services.cache.get("projects/101") is None  # a miss, not an error
         assert await services.cache.set("projects/102", 1) is False
@@ -100,7 +98,7 @@ async def test_nothing_accepted_during_an_outage_is_lost_or_doubled(
 
         emulator.start()
         clock.advance(timedelta(seconds=6))  # past the circuit's cooldown
-        assert await services.history.writer.flush() == 3
+        assert await services.outbox.flush() == 6
 
         page = (await http.get("/api/v1/commands/history", headers=auth(key))).json()
         texts = [entry["args"][1] for entry in page["entries"]]

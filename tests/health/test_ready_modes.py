@@ -23,6 +23,7 @@ async def test_a_closed_sqlite_store_makes_ready_503_naming_it(
     body = response.json()
     assert body["status"] == "not_ready"
     assert body["backends"]["documents"]["status"] == "unavailable"
+    assert body["backends"]["documents"]["check"] == "DATA_DIR"  # what failed is logged, not answered
     assert body["error"]["type"] == "service_unavailable"
     assert body["error"]["message"] == "not ready: documents (sqlite) not answering"
     assert body["request_id"] == response.headers["X-Request-ID"]
@@ -45,6 +46,7 @@ async def test_an_unreachable_firestore_is_named_and_the_service_still_starts(se
         "status": "unavailable",
         "latency_ms": 0,
         "reason": "",
+        "check": "FIRESTORE_EMULATOR_HOST",
         "pending_writes": 0,
     }
     assert body["error"]["message"] == "not ready: documents (firestore) not answering"
@@ -65,6 +67,7 @@ async def test_without_a_token_or_the_sandbox_virtuoso_is_unconfigured(settings:
     virtuoso = response.json()["backends"]["virtuoso"]
     assert (virtuoso["backend"], virtuoso["status"]) == ("unconfigured", "unavailable")
     assert "set VIRTUOSO_API_TOKEN" in virtuoso["reason"]
+    assert virtuoso["check"] == "VIRTUOSO_API_TOKEN"
 
 
 async def test_an_unreachable_virtuoso_is_named_without_its_token(

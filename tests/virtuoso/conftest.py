@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from fastapi import FastAPI
-from tenacity import RetryCallState
 
 from tests.virtuoso._upstream import Upstream
 from virtuoso_api.kit.clock import ManualClock
+from virtuoso_api.resilience import RemoteCall
 from virtuoso_api.sandbox import SEED, create_sandbox_app
-from virtuoso_api.virtuoso import RetryPolicy, VirtuosoClient
+from virtuoso_api.virtuoso import VirtuosoClient, virtuoso_remote
 
 # Distinctive, so that finding it in any message is unambiguous.
 TOKEN = "tok-3f9c1e7a-secret"
@@ -20,15 +20,13 @@ BASE_URL = "http://virtuoso.test/api"
 
 
 class RecordingWait:
-    """A tenacity wait that never sleeps. Tenacity asks it after every failed attempt it may retry (the
-    last one included, before checking the attempt limit), so it records those attempts' numbers."""
+    """A sleep for the resilience kit that never sleeps: it records each pause between attempts."""
 
     def __init__(self) -> None:
-        self.retryable_failures: list[int] = []
+        self.pauses: list[float] = []
 
-    def __call__(self, state: RetryCallState) -> float:
-        self.retryable_failures.append(state.attempt_number)
-        return 0.0
+    async def __call__(self, seconds: float) -> None:
+        self.pauses.append(seconds)
 
 
 @pytest.fixture
@@ -37,8 +35,8 @@ def waits() -> RecordingWait:
 
 
 @pytest.fixture
-def retry(waits: RecordingWait) -> RetryPolicy:
-    return RetryPolicy(attempts=3, wait=waits)
+def retry(waits: RecordingWait, clock: ManualClock) -> RemoteCall:
+    return virtuoso_remote(clock=clock, attempts=3, sleep=waits)
 
 
 @pytest.fixture
@@ -52,17 +50,17 @@ def sandbox_app(clock: ManualClock) -> FastAPI:
 
 
 @pytest.fixture
-async def client(sandbox_app: FastAPI, retry: RetryPolicy) -> AsyncIterator[VirtuosoClient]:
+async def client(sandbox_app: FastAPI, retry: RemoteCall) -> AsyncIterator[VirtuosoClient]:
     transport = httpx.ASGITransport(app=sandbox_app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-        yield VirtuosoClient(http, token=TOKEN, org_id=SEED.organization_id, retry=retry)
+        yield VirtuosoClient(http, token=TOKEN, org_id=SEED.organization_id, remote=retry)
 
 
 UpstreamClient = Callable[..., VirtuosoClient]
 
 
 @pytest.fixture
-async def upstream_client(retry: RetryPolicy) -> AsyncIterator[UpstreamClient]:
+async def upstream_client(retry: RemoteCall) -> AsyncIterator[UpstreamClient]:
     """Builds a client whose remote is the given :class:`Upstream`."""
     opened: list[httpx.AsyncClient] = []
 
@@ -70,7 +68,7 @@ async def upstream_client(retry: RetryPolicy) -> AsyncIterator[UpstreamClient]:
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=upstream), base_url=BASE_URL)
         opened.append(http)
         return VirtuosoClient(
-            http, token=TOKEN, org_id=org_id, client_id="ci-runner", client_name="nightly", retry=retry
+            http, token=TOKEN, org_id=org_id, client_id="ci-runner", client_name="nightly", remote=retry
         )
 
     yield make

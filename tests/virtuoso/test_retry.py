@@ -8,11 +8,11 @@ import pytest
 from tests.virtuoso._upstream import Answer, Upstream, closed_port, count_pending_connections, silent_listener
 from tests.virtuoso.conftest import TOKEN, RecordingWait, UpstreamClient
 from virtuoso_api.virtuoso import (
-    RetryPolicy,
     VirtuosoClient,
     VirtuosoRejected,
     VirtuosoUnavailable,
     build_virtuoso_http,
+    virtuoso_remote,
 )
 from virtuoso_api.virtuoso.steps import ParsedStep, StepAction, StepCreate
 
@@ -31,7 +31,7 @@ async def test_a_get_is_retried_until_it_succeeds(
     step = await upstream_client(upstream).get_step(9)
     assert step.id == 9
     assert len(upstream.requests) == 3
-    assert waits.retryable_failures == [1, 2]
+    assert len(waits.pauses) == 2
 
 
 async def test_retries_are_bounded(upstream_client: UpstreamClient) -> None:
@@ -55,7 +55,7 @@ async def test_a_step_post_that_got_a_503_is_not_sent_again(
     with pytest.raises(VirtuosoUnavailable):
         await upstream_client(upstream).create_step(_step())
     assert len(upstream.requests) == 1
-    assert waits.retryable_failures == []
+    assert waits.pauses == []
 
 
 async def test_an_execution_post_is_not_sent_again(upstream_client: UpstreamClient) -> None:
@@ -75,10 +75,10 @@ async def test_a_rejection_is_never_retried(upstream_client: UpstreamClient) -> 
 async def test_a_post_is_retried_when_the_connection_was_never_made(waits: RecordingWait) -> None:
     port = closed_port()
     async with build_virtuoso_http(f"http://127.0.0.1:{port}/api", timeout=2.0) as http:
-        client = VirtuosoClient(http, token=TOKEN, org_id=1, retry=RetryPolicy(attempts=3, wait=waits))
+        client = VirtuosoClient(http, token=TOKEN, org_id=1, remote=virtuoso_remote(attempts=3, sleep=waits))
         with pytest.raises(VirtuosoUnavailable) as caught:
             await client.create_step(_step())
-    assert waits.retryable_failures == [1, 2, 3]
+    assert len(waits.pauses) == 2
     error = caught.value
     assert error.reached_server is False
     assert error.upstream_status is None
@@ -89,24 +89,28 @@ async def test_a_post_is_retried_when_the_connection_was_never_made(waits: Recor
 async def test_a_post_that_timed_out_waiting_for_an_answer_is_not_sent_again(waits: RecordingWait) -> None:
     with silent_listener() as (port, listener):
         async with build_virtuoso_http(f"http://127.0.0.1:{port}/api", timeout=0.3) as http:
-            client = VirtuosoClient(http, token=TOKEN, org_id=1, retry=RetryPolicy(attempts=3, wait=waits))
+            client = VirtuosoClient(
+                http, token=TOKEN, org_id=1, remote=virtuoso_remote(attempts=3, sleep=waits)
+            )
             with pytest.raises(VirtuosoUnavailable) as caught:
                 await client.create_step(_step())
         connections = count_pending_connections(listener)
     assert caught.value.reached_server is True
     assert "ReadTimeout" in caught.value.message
-    assert waits.retryable_failures == []
+    assert waits.pauses == []
     assert connections == 1
 
 
 async def test_a_get_that_timed_out_is_retried(waits: RecordingWait) -> None:
     with silent_listener() as (port, listener):
         async with build_virtuoso_http(f"http://127.0.0.1:{port}/api", timeout=0.3) as http:
-            client = VirtuosoClient(http, token=TOKEN, org_id=1, retry=RetryPolicy(attempts=3, wait=waits))
+            client = VirtuosoClient(
+                http, token=TOKEN, org_id=1, remote=virtuoso_remote(attempts=3, sleep=waits)
+            )
             with pytest.raises(VirtuosoUnavailable):
                 await client.get_step(9)
         connections = count_pending_connections(listener)
-    assert waits.retryable_failures == [1, 2, 3]
+    assert len(waits.pauses) == 2
     assert connections == 3
 
 

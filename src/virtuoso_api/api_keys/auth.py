@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from virtuoso_api.api_keys.gate import PRINCIPAL
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.errors import Forbidden
 from virtuoso_api.http.deps import ServicesDep
@@ -23,8 +24,12 @@ async def authenticate(
     services: ServicesDep,
     key: Annotated[str | None, Security(api_key_header)],
 ) -> Principal:
-    principal = await services.api_keys.authenticate(key)
-    request.state.principal = principal
+    # The gate (gate.py) has checked the key before the body was read; ``key`` stays a parameter so
+    # the OpenAPI document declares the scheme. Checked here only where no gate ran.
+    principal = getattr(request.state, PRINCIPAL, None)
+    if not isinstance(principal, Principal):
+        principal = await services.api_keys.authenticate(key)
+        request.state.principal = principal
     return principal
 
 
@@ -40,6 +45,6 @@ def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
-Writer = Annotated[Principal, Depends(require_scope(Scope.WRITE))]
-Admin = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]
+ReadAccess = Annotated[Principal, Depends(require_scope(Scope.READ))]
+WriteAccess = Annotated[Principal, Depends(require_scope(Scope.WRITE))]
+AdminAccess = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from virtuoso_api.kit.metadata import Metadata
+from virtuoso_api.kit.text import Text
 from virtuoso_api.kit.timestamps import UtcDatetime
 
 COLLECTION = "api_keys"
@@ -79,9 +80,9 @@ class ApiKeyCreated(ApiKeyView):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ, Scope.WRITE], min_length=1)
-    user_id: str | None = Field(default=None, description="Whose key this is; defaults to the name")
+    user_id: Text | None = Field(default=None, description="Whose key this is; defaults to the name")
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
     metadata: Metadata = Field(default_factory=dict)
 

@@ -26,6 +26,7 @@ from virtuoso_api.infra.documents import (
     is_valid_doc_id,
 )
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.recent import RecentValues
 from virtuoso_api.kit.timestamps import format_timestamp
 
@@ -59,6 +60,11 @@ class ApiKeyService:
         self._cache_for = timedelta(seconds=cache_seconds)
         self._validated: RecentValues[str, ApiKey] = RecentValues(clock)
         self._last_used: dict[str, datetime] = {}
+
+    def needs(self, *, flush_every_seconds: float) -> Needs:
+        # Use times are noted in memory; written every so often and once more at shutdown.
+        job = PeriodicJob("write API key use times", flush_every_seconds, self.flush_last_used)
+        return Needs(periodic=(job,), at_shutdown=(self.flush_last_used,))
 
     async def create(self, request: ApiKeyCreate, *, key: str | None = None) -> tuple[str, ApiKey]:
         """Store a new key; returns the key (shown once) and its record.

@@ -14,6 +14,7 @@ from typing import Any
 from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.infra.documents import DocumentStore, Filter, Op, Query, Remove
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.lifecycle import Needs
 
 COLLECTION = "cache"
 _MAX_KEY_LENGTH = 1024
@@ -39,6 +40,9 @@ class CacheService:
         self._store = store
         self._clock = clock
         self._default_ttl = default_ttl_seconds
+
+    def needs(self) -> Needs:
+        return Needs(expiring_collections=(COLLECTION,))
 
     async def get(self, key: str) -> Any | None:
         """The value, or ``None`` for a miss (absent, expired, or the store unreachable)."""

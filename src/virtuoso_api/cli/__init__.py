@@ -8,10 +8,12 @@ import typer
 
 from virtuoso_api import __version__
 from virtuoso_api.cli import keys
-from virtuoso_api.cli._runtime import out, print_json, settings_or_exit
 from virtuoso_api.cli.commands_cmd import commands, exec_command
 from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
+
+# Only typer and the commands' signatures load here; each command imports the service, settings and
+# the rest when it runs, so `--help` and `version` start in a fraction of a second.
 
 app = typer.Typer(
     name="virtuoso-api",
@@ -30,6 +32,8 @@ app.add_typer(keys.app, name="keys")
 @app.command("config")
 def config(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print the effective settings (environment, .env and defaults), secrets masked."""
+    from virtuoso_api.cli._runtime import out, print_json, settings_or_exit
+
     view = settings_or_exit().public_view()
     if as_json:
         print_json(view)
@@ -43,7 +47,8 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 @app.command("version")
 def version() -> None:
     """Print the version."""
-    out.print(__version__)
+    # typer.echo prints the same line as the rich console in _runtime, without importing the settings.
+    typer.echo(__version__)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from virtuoso_api.errors import (
     Unauthorized,
     VirtuosoApiError,
 )
+from virtuoso_api.kit.redact import redact
 
 T = TypeVar("T")
 
@@ -46,7 +47,8 @@ class Exit:
 
 def fail(message: str, code: int = Exit.FAILURE) -> NoReturn:
     # Escaped: messages carry user input and brackets ("virtuoso-api[gcp]") that rich would eat as markup.
-    err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
+    # Redacted: a message may quote what Virtuoso or a library said, and that may hold our token.
+    err.print(f"[red]error:[/red] {escape(redact(message))}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.table import Table
 
-from virtuoso_api.api_keys.models import Principal, Scope
-from virtuoso_api.cli._runtime import Exit, fail, out, print_json, run, settings_or_exit
-from virtuoso_api.commands.models import CommandOutcome, CommandRequest, StepOutcome
-from virtuoso_api.commands.vocabulary import catalogue
-from virtuoso_api.errors import InvalidInput
-from virtuoso_api.history.models import Source
-from virtuoso_api.services import Services
+if TYPE_CHECKING:
+    from virtuoso_api.commands.models import CommandOutcome
+
+# The command modules import what they need inside each command, not here: the service, the parser
+# and pydantic take most of a second to load, and `virtuoso-api --help` must not wait for them.
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -31,6 +26,16 @@ def exec_command(
     """Run one command against Virtuoso (VIRTUOSO_API_TOKEN and VIRTUOSO_BASE_URL) and record it.
 
     Without --checkpoint or --session the user's active session gives the checkpoint."""
+    import json
+
+    from pydantic import ValidationError
+
+    from virtuoso_api.api_keys.models import Principal, Scope
+    from virtuoso_api.cli._runtime import Exit, fail, out, print_json, run, settings_or_exit
+    from virtuoso_api.commands.models import CommandRequest, StepOutcome
+    from virtuoso_api.history.models import Source
+    from virtuoso_api.services import Services
+
     try:
         request = CommandRequest.model_validate(
             {"command": command, "args": args or [], "checkpoint_id": checkpoint, "session_id": session}
@@ -65,6 +70,11 @@ def commands(
     as_json: JsonOption = False,
 ) -> None:
     """List every command with its usage and an example."""
+    from rich.table import Table
+
+    from virtuoso_api.cli._runtime import out, print_json, run
+    from virtuoso_api.commands.vocabulary import catalogue
+
     entries = [entry for entry in catalogue() if kind is None or entry["kind"] == kind]
     if kind is not None and not entries:
         run(_refuse_kind(kind))
@@ -81,4 +91,6 @@ def commands(
 
 
 async def _refuse_kind(kind: str) -> None:
+    from virtuoso_api.errors import InvalidInput
+
     raise InvalidInput("--kind", f"unknown kind {kind!r}; choose from step, library, management")

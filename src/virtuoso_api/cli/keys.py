@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.markup import escape
-from rich.table import Table
 
-from virtuoso_api.api_keys.models import ApiKeyCreate, ApiKeyCreated, ApiKeyView, Scope
-from virtuoso_api.cli._runtime import Exit, fail, out, print_json, run, settings_or_exit
-from virtuoso_api.services import Services
+if TYPE_CHECKING:
+    from virtuoso_api.api_keys.models import ApiKeyCreated, ApiKeyView, Scope
+
+# Each command imports the store and the models when it runs: loading them here would make every
+# `virtuoso-api` invocation, --help included, wait for the whole service to import.
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
@@ -20,6 +19,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def _scopes(text: str) -> list[Scope]:
+    from virtuoso_api.api_keys.models import Scope
+    from virtuoso_api.cli._runtime import Exit, fail
+
     names = [part.strip() for part in text.split(",") if part.strip()]
     valid = ", ".join(s.value for s in Scope)
     for name in names:
@@ -43,6 +45,13 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it. It is shown this once: only its hash is stored."""
+    from pydantic import ValidationError
+    from rich.markup import escape
+
+    from virtuoso_api.api_keys.models import ApiKeyCreate, ApiKeyCreated, ApiKeyView
+    from virtuoso_api.cli._runtime import Exit, fail, out, print_json, run, settings_or_exit
+    from virtuoso_api.services import Services
+
     try:
         request = ApiKeyCreate(
             name=name, scopes=_scopes(scopes), user_id=user, expires_in_days=expires_in_days
@@ -73,6 +82,11 @@ def create(
 @app.command("list")
 def list_keys(as_json: JsonOption = False) -> None:
     """List every key, newest first (revoked and expired ones included)."""
+    from rich.table import Table
+
+    from virtuoso_api.api_keys.models import ApiKeyView
+    from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
+    from virtuoso_api.services import Services
 
     async def work() -> list[ApiKeyView]:
         async with Services.running(settings_or_exit()) as services:
@@ -118,6 +132,9 @@ def revoke(
     as_json: JsonOption = False,
 ) -> None:
     """Revoke a key. A running server stops accepting it within API_KEY_CACHE_SECONDS."""
+    from virtuoso_api.api_keys.models import ApiKeyView
+    from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
+    from virtuoso_api.services import Services
 
     async def work() -> ApiKeyView:
         async with Services.running(settings_or_exit()) as services:

@@ -5,20 +5,26 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from virtuoso_api.cli._runtime import out
-from virtuoso_api.sandbox import BASE_PATH, DEFAULT_TOKEN, FAIL_MARKER, SEED, create_sandbox_app
+# The sandbox's own DEFAULT_TOKEN (virtuoso_api.sandbox.app), spelled out so that showing it as the
+# option's default in --help does not import the sandbox and FastAPI.
+_DEFAULT_TOKEN = "sandbox-token"
 
 
 def sandbox(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8100,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    token: Annotated[str, typer.Option(help="The bearer token the sandbox accepts.")] = DEFAULT_TOKEN,
+    token: Annotated[str, typer.Option(help="The bearer token the sandbox accepts.")] = _DEFAULT_TOKEN,
 ) -> None:
     """Run a Virtuoso stand-in (in-memory, seeded with a demo project) for tests and demos."""
     if not token.strip():
         raise typer.BadParameter("must not be empty", param_hint="--token")
+    # Imported only when the sandbox runs: FastAPI and uvicorn would slow every other command.
+    import uvicorn
+
+    from virtuoso_api.cli._runtime import out
+    from virtuoso_api.sandbox import BASE_PATH, FAIL_MARKER, SEED, create_sandbox_app
+
     base_url = f"http://{host}:{port}{BASE_PATH}"
     out.print(f"Virtuoso sandbox on {base_url}", markup=False)
     out.print(

@@ -7,12 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
-
-from virtuoso_api.app import create_app
-from virtuoso_api.cli._runtime import Exit, fail, out, settings_or_exit
-from virtuoso_api.errors import Misconfigured
-from virtuoso_api.infra.documents import check_libraries
 
 
 def serve(
@@ -26,12 +20,32 @@ def serve(
     ] = False,
 ) -> None:
     """Run the service (embedded defaults: SQLite in the data folder, no cloud account needed)."""
+    # Imported here, not at the top: the app, uvicorn and the stores take most of a second to load,
+    # and `virtuoso-api --help` (or any other command) must not pay for them.
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from virtuoso_api.app import create_app
+    from virtuoso_api.cli._runtime import Exit, fail, out, settings_or_exit
+    from virtuoso_api.errors import Misconfigured
+    from virtuoso_api.infra.documents import check_libraries
+    from virtuoso_api.kit.redact import install_filter, with_redaction
+
     settings = settings_or_exit(host=host, port=port, data_dir=data_dir, virtuoso_sandbox=sandbox or None)
     try:
         check_libraries(settings)
     except Misconfigured as exc:
         fail(exc.message, Exit.USAGE)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Secrets are masked by a filter on each handler rather than on loggers: a logger's filter sees
+    # only records logged to it, a handler's every record that reaches it. The root handler takes our
+    # loggers and the libraries'; uvicorn's loggers do not propagate to it, so its own handlers get
+    # the filter through the logging config uvicorn is given below.
+    install_filter(logging.getLogger().handlers)
+    # httpx logs every request it sends at INFO: one line per Virtuoso call would drown the service's
+    # own log and cost CPU on every command.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     stores = ", ".join(settings.enabled_gcp_services()) or f"embedded (SQLite in {settings.data_dir})"
     if settings.virtuoso_sandbox:
         virtuoso = "the built-in sandbox at /sandbox/api (token 'sandbox-token'), NOT the real Virtuoso"
@@ -48,4 +62,5 @@ def serve(
         port=settings.port,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
+        log_config=with_redaction(LOGGING_CONFIG),
     )

@@ -1,28 +1,30 @@
-"""``/api/v1/commands``: run one command or a batch, and the catalogue of every command."""
+"""``/api/v1/commands``: run one command or a batch, and the catalogue of every command.
+
+HTTP statuses are decided here, from the outcomes the command service answers: 201 when a command
+created something in Virtuoso, 200 when it read; for a batch 200, 207 or the first failure's status.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 
-from virtuoso_api.api_keys.auth import Reader, Writer
+from virtuoso_api.api_keys.auth import ReadAccess, WriteAccess
 from virtuoso_api.api_keys.models import Principal
 from virtuoso_api.commands.models import (
     BatchOutcome,
     BatchRequest,
+    CommandOutcome,
     CommandRequest,
     ManagementOutcome,
     StepOutcome,
 )
-from virtuoso_api.commands.service import status_of
 from virtuoso_api.commands.vocabulary import catalogue
-from virtuoso_api.errors import VirtuosoApiError
 from virtuoso_api.http.deps import ServicesDep
-from virtuoso_api.idempotency import HEADER, StoredResponse
-from virtuoso_api.services import Services
+from virtuoso_api.idempotency import HEADER, OnceKey
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
@@ -34,9 +36,35 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+_OUTCOME: TypeAdapter[CommandOutcome] = TypeAdapter(CommandOutcome)
+_BATCH: TypeAdapter[BatchOutcome] = TypeAdapter(BatchOutcome)
+
+
+def status_of(outcome: CommandOutcome) -> int:
+    return 201 if isinstance(outcome, StepOutcome) or outcome.created else 200
+
+
+def batch_status(batch: BatchOutcome) -> int:
+    if batch.failed == 0:
+        return 200
+    if batch.succeeded > 0:
+        return 207
+    first = next(item for item in batch.results if item.status == "failed")
+    return int((first.error or {}).get("status", 500))
+
+
+def _key(caller: Principal, scope: str, key: str | None, body: Any) -> OnceKey | None:
+    return None if key is None else OnceKey(caller.user_id, scope, key, body.model_dump(mode="json"))
+
+
+def _answer(payload: Any, status: int, replayed: bool) -> JSONResponse:
+    return JSONResponse(
+        payload, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None
+    )
+
 
 @router.get("")
-async def list_commands(_: Reader) -> dict[str, Any]:
+async def list_commands(_: ReadAccess) -> dict[str, Any]:
     """Every command with its arguments, flags and one example (generated from the parser's own
     definitions)."""
     entries = catalogue()
@@ -50,15 +78,15 @@ async def list_commands(_: Reader) -> dict[str, Any]:
     responses={200: {"description": "A command that only reads (list-*, get-*)"}},
 )
 async def execute_command(
-    body: CommandRequest, services: ServicesDep, caller: Writer, idempotency_key: IdempotencyKey = None
+    body: CommandRequest, services: ServicesDep, caller: WriteAccess, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Run one command. A step command answers 201 with the step id and position Virtuoso gave it."""
-
-    async def run() -> tuple[int, Any]:
-        outcome = await services.commands.execute(caller, body)
-        return status_of(outcome), outcome.model_dump(mode="json")
-
-    return await _idempotent(services, caller, "commands", body, idempotency_key, run)
+    once = await services.idempotency.run_once(
+        _key(caller, "commands", idempotency_key, body),
+        lambda: services.commands.execute(caller, body),
+        result_type=_OUTCOME,
+    )
+    return _answer(once.value.model_dump(mode="json"), status_of(once.value), once.replayed)
 
 
 @router.post(
@@ -67,46 +95,20 @@ async def execute_command(
     responses={207: {"description": "Some commands succeeded and some did not"}},
 )
 async def execute_batch(
-    body: BatchRequest, services: ServicesDep, caller: Writer, idempotency_key: IdempotencyKey = None
+    body: BatchRequest, services: ServicesDep, caller: WriteAccess, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Run commands in order: 200 when all succeeded, 207 when some did, the failure's status when
     none did. With ``stop_on_error`` (the default) the rest are skipped after a failure."""
-
-    async def run() -> tuple[int, Any]:
-        outcome = await services.commands.execute_batch(caller, body)
-        return outcome.status_code, outcome.model_dump(mode="json")
-
-    return await _idempotent(services, caller, "commands/batch", body, idempotency_key, run)
-
-
-async def _idempotent(
-    services: Services,
-    caller: Principal,
-    scope: str,
-    body: CommandRequest | BatchRequest,
-    key: str | None,
-    run: Callable[[], Awaitable[tuple[int, Any]]],
-) -> JSONResponse:
-    """Run once per ``Idempotency-Key``. An answer is kept when the request changed something (any
-    success); a request that changed nothing releases the key, so a retry really runs."""
-    if key is None:
-        status, payload = await run()
-        return JSONResponse(payload, status_code=status)
-    claim = await services.idempotency.claim(
-        caller.user_id, key, scope=scope, payload=body.model_dump(mode="json")
+    once = await services.idempotency.run_once(
+        _key(caller, "commands/batch", idempotency_key, body),
+        lambda: services.commands.execute_batch(caller, body),
+        result_type=_BATCH,
+        changed=lambda batch: batch.succeeded > 0,  # a batch that made nothing frees its key
     )
-    if claim.replay is not None:
-        return JSONResponse(
-            claim.replay.body, status_code=claim.replay.status_code, headers={"Idempotent-Replayed": "true"}
-        )
-    try:
-        status, payload = await run()
-    except VirtuosoApiError:
-        await services.idempotency.release(claim)
-        raise
-    changed = status < 300 or (isinstance(payload, dict) and payload.get("succeeded", 0) > 0)
-    if changed:
-        await services.idempotency.complete(claim, StoredResponse(status_code=status, body=payload))
-    else:
-        await services.idempotency.release(claim)
-    return JSONResponse(payload, status_code=status)
+    batch = once.value
+    for item in batch.results:
+        if item.outcome is not None:
+            item.status_code = status_of(item.outcome)
+        elif item.error is not None:
+            item.status_code = int(item.error.get("status", 500))
+    return _answer(batch.model_dump(mode="json"), batch_status(batch), once.replayed)

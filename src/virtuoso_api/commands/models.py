@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from virtuoso_api.kit.ids import CheckpointId
+from virtuoso_api.kit.text import Text
+from virtuoso_api.virtuoso.ids import CheckpointId
 
 
 class CommandRequest(BaseModel):
@@ -18,10 +19,10 @@ class CommandRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command: str = Field(min_length=1, max_length=100, examples=["step-navigate"])
-    args: list[str] = Field(default_factory=list, max_length=100, examples=[["to", "https://example.com"]])
+    command: Text = Field(min_length=1, max_length=100, examples=["step-navigate"])
+    args: list[Text] = Field(default_factory=list, max_length=100, examples=[["to", "https://example.com"]])
     checkpoint_id: CheckpointId | None = Field(default=None, description="456 or cp_456")
-    session_id: str | None = Field(default=None, max_length=200)
+    session_id: Text | None = Field(default=None, max_length=200)
     position: int | None = Field(default=None, ge=1, description="Insert at this 1-based position")
 
     @field_validator("args")
@@ -52,7 +53,7 @@ class ManagementOutcome(BaseModel):
     args: list[str]
     result: dict[str, Any]
     duration_ms: float
-    created: bool = Field(default=False, exclude=True, description="Whether it created something")
+    created: bool = Field(default=False, description="Whether it created something in Virtuoso")
 
 
 CommandOutcome = StepOutcome | ManagementOutcome
@@ -69,7 +70,7 @@ class BatchRequest(BaseModel):
 class BatchItem(BaseModel):
     index: int
     status: str = Field(description="succeeded, failed or skipped")
-    status_code: int | None = None
+    status_code: int | None = Field(default=None, description="What this command alone would have answered")
     outcome: StepOutcome | ManagementOutcome | None = None
     error: dict[str, Any] | None = None
 
@@ -81,12 +82,7 @@ class BatchOutcome(BaseModel):
     failed: int
     skipped: int
 
-    @property
-    def status_code(self) -> int:
-        """200 all succeeded, 207 some did, else the first failure's own status."""
-        if self.failed == 0:
-            return 200
-        if self.succeeded > 0:
-            return 207
-        first = next(item for item in self.results if item.status == "failed")
-        return first.status_code or 500
+    @classmethod
+    def of(cls, items: list[BatchItem]) -> BatchOutcome:
+        count = {s: sum(1 for i in items if i.status == s) for s in ("succeeded", "failed", "skipped")}
+        return cls(results=items, total=len(items), **count)

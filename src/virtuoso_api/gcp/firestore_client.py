@@ -32,8 +32,8 @@ from virtuoso_api.errors import NotFound, Unauthorized
 from virtuoso_api.history.models import HistoryFilters, Source
 from virtuoso_api.infra.documents import MAX_BATCH_OPERATIONS, Patch, Put, Remove, WriteOp
 from virtuoso_api.kit.clock import Clock
-from virtuoso_api.kit.ids import parse_checkpoint_id
 from virtuoso_api.services import Services
+from virtuoso_api.virtuoso.ids import parse_checkpoint_id
 
 __all__ = ["FirestoreClient", "Patch", "Put", "Remove", "close_firestore_client", "get_firestore_client"]
 

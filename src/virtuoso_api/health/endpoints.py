@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from virtuoso_api import __version__
+from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, virtuoso_failure
 from virtuoso_api.http.deps import ServicesDep
 from virtuoso_api.http.errors import error_payload
+from virtuoso_api.kit.redact import redact
 
+Diagnose = Callable[[Exception], Diagnosis]
+
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/health", tags=["health"])
 _STARTED = time.monotonic()
 _CHECK_TIMEOUT_SECONDS = 3.0
@@ -26,30 +33,43 @@ async def live() -> dict[str, Any]:
 @router.get("/ready", responses={503: {"description": "A backend does not answer; the body names it"}})
 async def ready(request: Request, services: ServicesDep) -> JSONResponse:
     """200 when every configured backend answers, else 503 naming those that do not."""
-    checks = {
-        "documents": (services.documents.backend, services.documents.ping),
-        "virtuoso": (services.virtuoso.mode, services.virtuoso.ping),
+    settings = services.settings
+    documents = services.documents.backend
+    wait = _CHECK_TIMEOUT_SECONDS
+    checks: dict[str, tuple[str, Callable[[], Awaitable[None]], Diagnose]] = {
+        "documents": (
+            documents,
+            services.documents.ping,
+            lambda exc: documents_failure(exc, documents, settings, waited=wait),
+        ),
+        "virtuoso": (
+            services.virtuoso.mode,
+            services.virtuoso.ping,
+            lambda exc: virtuoso_failure(exc, waited=wait),
+        ),
     }
     results: dict[str, dict[str, Any]] = {}
-    for name, (backend, ping) in checks.items():
+    for name, (backend, ping, diagnose) in checks.items():
         started = time.perf_counter()
+        diagnosis: Diagnosis | None = None
         try:
-            await asyncio.wait_for(ping(), _CHECK_TIMEOUT_SECONDS)
-            status, reason = "ok", None
-        except TimeoutError:
-            status, reason = "unavailable", f"no answer within {_CHECK_TIMEOUT_SECONDS:g}s"
+            await asyncio.wait_for(ping(), wait)
         except Exception as exc:  # any failure of a backend is a "not ready", never a 500
-            status, reason = "unavailable", str(exc)
+            diagnosis = diagnose(exc)
+            # The text goes to the log only: this answer is public, and the text may quote a secret.
+            logger.warning(
+                "ready: %s (%s) failed: %s: %s", name, backend, type(exc).__name__, redact(str(exc))
+            )
         result: dict[str, Any] = {
             "backend": backend,
-            "status": status,
+            "status": "ok" if diagnosis is None else "unavailable",
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
-        if reason:
-            result["reason"] = reason
+        if diagnosis is not None:
+            result |= {"reason": diagnosis.reason, "check": diagnosis.check}
         results[name] = result
     # Commands recorded while the store was unreachable, waiting in the local outbox.
-    results["documents"]["pending_writes"] = await services.history.writer.pending()
+    results["documents"]["pending_writes"] = await services.pending_deliveries()
     failing = [f"{name} ({r['backend']})" for name, r in results.items() if r["status"] != "ok"]
     if not failing:
         return JSONResponse({"status": "ready", "backends": results})

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query
 
-from virtuoso_api.api_keys.auth import Reader
+from virtuoso_api.api_keys.auth import ReadAccess
 from virtuoso_api.api_keys.models import Scope
 from virtuoso_api.errors import Forbidden
 from virtuoso_api.history.models import HistoryFilters, HistoryPage
 from virtuoso_api.http.deps import ServicesDep
-from virtuoso_api.kit.ids import parse_checkpoint_id
+from virtuoso_api.virtuoso.ids import parse_checkpoint_id
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/commands", tags=["commands"])
 @router.get("/history", response_model=HistoryPage)
 async def command_history(
     services: ServicesDep,
-    caller: Reader,
+    caller: ReadAccess,
     checkpoint_id: str | None = Query(default=None, description="456 or cp_456"),
     session_id: str | None = Query(default=None, max_length=200),
     command: str | None = Query(default=None, max_length=100),

@@ -1,60 +1,39 @@
 """Recording and querying command history through the documents port.
 
 Entries are written with ids fixed when they are recorded, so a write that is replayed (from the
-outbox, after Firestore was unreachable) lands once.
+outbox, after Firestore was unreachable) lands once. Writes go through the root's durable path
+(:class:`~virtuoso_api.infra.documents.DurableWrites`): never lost, even while Firestore is down.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from virtuoso_api.errors import InvalidInput
+from virtuoso_api.errors import BadRequest, InvalidInput
 from virtuoso_api.history.models import COLLECTION, HistoryEntry, HistoryFilters, HistoryPage, Source
-from virtuoso_api.infra.documents import DocumentStore, Filter, InvalidCursor, Op, Put, Query, WriteOp
+from virtuoso_api.infra.documents import (
+    DocumentStore,
+    DurableWrites,
+    Filter,
+    InvalidCursor,
+    Op,
+    Put,
+    Query,
+    WriteOp,
+)
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
 
 
-class Writer(Protocol):
-    """Where history writes go: the store itself, or an outbox in front of it
-    (:class:`~virtuoso_api.infra.documents.outbox.OutboxWriter`) when the store is remote."""
-
-    async def write(self, operations: Sequence[WriteOp]) -> None: ...
-
-    async def pending(self) -> int:
-        """Writes accepted but not yet in the store."""
-        ...
-
-    async def flush(self) -> int:
-        """Send what is pending; returns how many operations landed."""
-        ...
-
-
-class DirectWriter:
-    """Straight to the store: for the local store, which is down only when the disk is."""
-
-    def __init__(self, store: DocumentStore) -> None:
-        self._store = store
-
-    async def write(self, operations: Sequence[WriteOp]) -> None:
-        await self._store.write_batch(operations)
-
-    async def pending(self) -> int:
-        return 0
-
-    async def flush(self) -> int:
-        return 0
-
-
 class HistoryService:
-    def __init__(self, store: DocumentStore, *, clock: Clock, writer: Writer | None = None) -> None:
+    def __init__(self, store: DocumentStore, *, clock: Clock, writes: DurableWrites) -> None:
         self._store = store
         self._clock = clock
-        self.writer: Writer = writer or DirectWriter(store)
+        self._writes = writes
 
-    def _new_id(self) -> str:
+    def new_id(self) -> str:
         # Time first, so ids sort by recording time; random after, so two entries never collide.
         return f"h_{self._clock.now():%Y%m%d%H%M%S%f}_{secrets.token_hex(4)}"
 
@@ -72,9 +51,12 @@ class HistoryService:
         error: dict[str, Any] | None = None,
         duration_ms: float | None = None,
         source: Source = Source.HTTP,
+        entry_id: str | None = None,
+        also: Sequence[WriteOp] = (),
     ) -> HistoryEntry:
+        """Write one entry (with ``also``, other writes that must land with it, in one batch)."""
         entry = HistoryEntry(
-            entry_id=self._new_id(),
+            entry_id=entry_id or self.new_id(),
             user_id=user_id,
             key_id=key_id,
             session_id=session_id,
@@ -88,7 +70,7 @@ class HistoryService:
             source=source,
             timestamp=self._clock.now(),
         )
-        await self.writer.write([Put(COLLECTION, entry.entry_id, entry.model_dump(mode="json"))])
+        await self._writes.write([Put(COLLECTION, entry.entry_id, entry.model_dump(mode="json")), *also])
         return entry
 
     async def query(
@@ -110,7 +92,8 @@ class HistoryService:
         try:
             page = await self._store.query(query)
         except InvalidCursor as exc:
-            raise InvalidInput("cursor", str(exc)) from exc
+            # 400, not 422: a cursor is opaque, so a bad one is a broken request, not a bad value.
+            raise BadRequest(f"cursor: {exc}", details=[{"field": "cursor", "reason": str(exc)}]) from exc
         return HistoryPage(
             entries=[HistoryEntry.model_validate(doc.data) for doc in page.documents],
             next_cursor=page.next_cursor,

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from virtuoso_api.errors import VirtuosoApiError
+from virtuoso_api.kit.redact import redact_value
 
 _HTTP_ERROR_TYPES = {
     400: "bad_request",
@@ -56,8 +57,10 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VirtuosoApiError)
+    # Every error answer leaves through here; a message may quote a library or Virtuoso, and a secret.
+    message, details = redact_value((exc.message, exc.details))
     return JSONResponse(
-        error_payload(exc.error_type, exc.message, _request_id(request), exc.details),
+        error_payload(exc.error_type, message, _request_id(request), details),
         status_code=exc.status_code,
         headers=exc.headers,
     )

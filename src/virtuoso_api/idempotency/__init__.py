@@ -1,5 +1,5 @@
-"""``Idempotency-Key``: a retried request gets the first answer and repeats no side effect."""
+"""Run work once per key: a retried request gets the first answer and repeats no side effect."""
 
-from virtuoso_api.idempotency.service import HEADER, Claim, IdempotencyService, StoredResponse
+from virtuoso_api.idempotency.service import HEADER, IdempotencyService, Once, OnceKey
 
-__all__ = ["HEADER", "Claim", "IdempotencyService", "StoredResponse"]
+__all__ = ["HEADER", "IdempotencyService", "Once", "OnceKey"]

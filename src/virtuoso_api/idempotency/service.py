@@ -1,29 +1,33 @@
-"""Idempotency keys over the documents port.
+"""Run a piece of work once per key: ``Idempotency-Key`` on HTTP routes, and (next) job ids in tasks.
 
-A request with a key first *claims* it: an atomic create of a short-lived "in progress" record. The
-request then runs and *completes* the claim with its answer, kept for a day; a retry with the same key
-and the same body gets that answer back, and nothing runs twice. A retry while the first is still
-running is a 409; the same key with a different body is a 422. If the first request dies, its claim
-expires after the lease and a retry may run.
+:meth:`IdempotencyService.run_once` first *claims* the key: an atomic create of a short-lived
+"running" record. The work then runs, and its result is *kept* for a day under the key when it
+changed something; a later call with the same key and the same payload gets that result back, and
+nothing runs twice. A call while the first still runs is a 409; the same key with another payload is
+a 422. If the process dies mid-way the claim expires after the lease and a retry may run.
 
-A request that failed because a backend was unavailable *releases* its claim instead: nothing was
-done, so a retry must be allowed to do it.
+Work that changed nothing (it failed before any effect, or its result says so) *releases* the key,
+so a retry really runs; so does any exception, expected or not, so a key is never left "running"
+for the length of the lease by a failure the caller already saw.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
 from virtuoso_api.errors import Conflict, InvalidInput
 from virtuoso_api.infra.documents import DocumentAlreadyExists, DocumentStore
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.lifecycle import Needs
 
 COLLECTION = "idempotency"
 HEADER = "Idempotency-Key"
@@ -31,23 +35,34 @@ _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _LEASE = timedelta(minutes=2)
 _KEEP = timedelta(hours=24)
 
-
-class StoredResponse(BaseModel):
-    status_code: int
-    body: Any
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """The right to run a request once; ``replay`` is set when it already ran."""
+@dataclass(frozen=True, slots=True)
+class OnceKey:
+    """Who asks (``owner``), for what (``scope``: a route, a job kind), under which key, with what
+    payload (compared on a replay)."""
 
-    doc_id: str
-    fingerprint: str
-    replay: StoredResponse | None = None
+    owner: str
+    scope: str
+    key: str
+    payload: Any
+
+    @property
+    def doc_id(self) -> str:
+        # Keys are per owner and per scope: two users, or two routes, may use the same key.
+        return hashlib.sha256(f"{self.owner}\0{self.scope}\0{self.key}".encode()).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def fingerprint(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+@dataclass(frozen=True, slots=True)
+class Once(Generic[T]):
+    value: T
+    replayed: bool
 
 
 class IdempotencyService:
@@ -55,34 +70,66 @@ class IdempotencyService:
         self._store = store
         self._clock = clock
 
-    async def claim(self, user_id: str, key: str, *, scope: str, payload: Any) -> Claim:
-        if not _KEY.fullmatch(key):
-            raise InvalidInput(f"header {HEADER}", "1 to 255 printable ASCII characters without spaces")
-        # Keys are per caller and per route: two users, or two routes, may use the same key.
-        doc_id = hashlib.sha256(f"{user_id}\0{scope}\0{key}".encode()).hexdigest()
-        digest = fingerprint(payload)
-        state = {"state": "running", "fingerprint": digest}
+    def needs(self) -> Needs:
+        return Needs(expiring_collections=(COLLECTION,))
+
+    async def run_once(
+        self,
+        key: OnceKey | None,
+        work: Callable[[], Awaitable[T]],
+        *,
+        result_type: TypeAdapter[T],
+        changed: Callable[[T], bool] = lambda _: True,
+    ) -> Once[T]:
+        """``work()``'s result, run at most once per ``key`` (every time when ``key`` is None).
+
+        ``result_type`` stores and restores the result; ``changed(result)`` says whether it did
+        something worth not repeating (otherwise the key is released)."""
+        if key is None:
+            return Once(await work(), replayed=False)
+        stored = await self._claim(key)
+        if stored is not None:
+            return Once(result_type.validate_python(stored), replayed=True)
         try:
-            await self._store.create(COLLECTION, doc_id, state, expires_at=self._clock.now() + _LEASE)
-            return Claim(doc_id, digest)
-        except DocumentAlreadyExists:
-            pass
-        document = await self._store.get(COLLECTION, doc_id)
-        if document is None:  # it expired between the two calls: claim again
-            return await self.claim(user_id, key, scope=scope, payload=payload)
-        if document.data["fingerprint"] != digest:
-            raise InvalidInput(f"header {HEADER}", "was already used with a different request body")
-        if document.data["state"] == "running":
-            raise Conflict(f"a request with this {HEADER} is still running; retry later")
-        return Claim(doc_id, digest, StoredResponse.model_validate(document.data["response"]))
+            result = await work()
+        except BaseException:
+            await self._release(key)
+            raise
+        if changed(result):
+            record = {
+                "state": "done",
+                "fingerprint": key.fingerprint,
+                "result": result_type.dump_python(result, mode="json"),
+            }
+            await self._store.put(COLLECTION, key.doc_id, record, expires_at=self._clock.now() + _KEEP)
+        else:
+            await self._release(key)
+        return Once(result, replayed=False)
 
-    async def complete(self, claim: Claim, response: StoredResponse) -> None:
-        record = {
-            "state": "done",
-            "fingerprint": claim.fingerprint,
-            "response": response.model_dump(mode="json"),
-        }
-        await self._store.put(COLLECTION, claim.doc_id, record, expires_at=self._clock.now() + _KEEP)
+    async def _claim(self, key: OnceKey) -> Any | None:
+        """Claim ``key`` (``None``), or the result kept under it."""
+        if not _KEY.fullmatch(key.key):
+            raise InvalidInput(f"header {HEADER}", "1 to 255 printable ASCII characters without spaces")
+        digest = key.fingerprint
+        state = {"state": "running", "fingerprint": digest}
+        for _ in range(3):
+            try:
+                await self._store.create(COLLECTION, key.doc_id, state, expires_at=self._clock.now() + _LEASE)
+                return None
+            except DocumentAlreadyExists:
+                pass
+            document = await self._store.get(COLLECTION, key.doc_id)
+            if document is None:  # it expired between the two calls: claim again
+                continue
+            if document.data["fingerprint"] != digest:
+                raise InvalidInput(f"header {HEADER}", "was already used with a different request body")
+            if document.data["state"] == "running":
+                raise Conflict(f"a request with this {HEADER} is still running; retry later")
+            return document.data["result"]
+        raise Conflict(f"a request with this {HEADER} keeps changing; retry later")
 
-    async def release(self, claim: Claim) -> None:
-        await self._store.delete(COLLECTION, claim.doc_id)
+    async def _release(self, key: OnceKey) -> None:
+        try:
+            await self._store.delete(COLLECTION, key.doc_id)
+        except Exception:  # the lease expires by itself; the original error matters more
+            logger.exception("could not release an idempotency key")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from virtuoso_api.api_keys.auth import Reader, Writer
+from virtuoso_api.api_keys.auth import ReadAccess, WriteAccess
 from virtuoso_api.errors import NotFound
 from virtuoso_api.http.deps import ServicesDep
 from virtuoso_api.sessions.models import SessionCreate, SessionUpdate, SessionView
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionView)
-async def create_session(body: SessionCreate, services: ServicesDep, caller: Writer) -> SessionView:
+async def create_session(body: SessionCreate, services: ServicesDep, caller: WriteAccess) -> SessionView:
     """Start a session on a checkpoint. With ``activate``, commands without a checkpoint go to it."""
     return await services.sessions.create(
         caller.user_id,
@@ -25,14 +25,14 @@ async def create_session(body: SessionCreate, services: ServicesDep, caller: Wri
 
 
 @router.get("", response_model=list[SessionView])
-async def list_sessions(services: ServicesDep, caller: Reader) -> list[SessionView]:
+async def list_sessions(services: ServicesDep, caller: ReadAccess) -> list[SessionView]:
     """The caller's live sessions, newest first."""
     return await services.sessions.list(caller.user_id)
 
 
 # Declared before /{session_id}: the original declared it after, so "current" was taken for an id.
 @router.get("/current", response_model=SessionView)
-async def current_session(services: ServicesDep, caller: Reader) -> SessionView:
+async def current_session(services: ServicesDep, caller: ReadAccess) -> SessionView:
     """The caller's active session; 404 when there is none."""
     session = await services.sessions.current(caller.user_id)
     if session is None:
@@ -41,25 +41,25 @@ async def current_session(services: ServicesDep, caller: Reader) -> SessionView:
 
 
 @router.get("/{session_id}", response_model=SessionView)
-async def get_session(session_id: str, services: ServicesDep, caller: Reader) -> SessionView:
+async def get_session(session_id: str, services: ServicesDep, caller: ReadAccess) -> SessionView:
     return await services.sessions.get(caller.user_id, session_id)
 
 
 @router.patch("/{session_id}", response_model=SessionView)
 async def update_session(
-    session_id: str, body: SessionUpdate, services: ServicesDep, caller: Writer
+    session_id: str, body: SessionUpdate, services: ServicesDep, caller: WriteAccess
 ) -> SessionView:
     """Change the checkpoint, name or metadata (only the fields sent)."""
     return await services.sessions.update(caller.user_id, session_id, changes=body.changes())
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_session(session_id: str, services: ServicesDep, caller: Writer) -> Response:
+async def delete_session(session_id: str, services: ServicesDep, caller: WriteAccess) -> Response:
     await services.sessions.delete(caller.user_id, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{session_id}/activate", response_model=SessionView)
-async def activate_session(session_id: str, services: ServicesDep, caller: Writer) -> SessionView:
+async def activate_session(session_id: str, services: ServicesDep, caller: WriteAccess) -> SessionView:
     """Make this the caller's active session."""
     return await services.sessions.activate(caller.user_id, session_id)

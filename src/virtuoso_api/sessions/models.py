@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from virtuoso_api.kit.ids import CheckpointId
 from virtuoso_api.kit.metadata import Metadata
+from virtuoso_api.kit.text import Text
 from virtuoso_api.kit.timestamps import UtcDatetime
+from virtuoso_api.virtuoso.ids import CheckpointId
 
 SESSIONS = "sessions"
 ACTIVE_SESSIONS = "active_sessions"
@@ -37,7 +38,7 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     checkpoint_id: CheckpointId = Field(description="A Virtuoso checkpoint id: 456 or cp_456")
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)
     metadata: Metadata = Field(default_factory=dict)
     activate: bool = Field(default=False, description="Also make it the caller's active session")
 
@@ -49,7 +50,7 @@ class SessionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     checkpoint_id: CheckpointId | None = None
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)
     metadata: Metadata | None = None
 
     @field_validator("checkpoint_id")

@@ -26,6 +26,7 @@ from virtuoso_api.infra.documents import (
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.ids import new_id
+from virtuoso_api.kit.lifecycle import Needs
 from virtuoso_api.kit.timestamps import format_timestamp
 from virtuoso_api.sessions.models import ACTIVE_SESSIONS, SESSIONS, Session, SessionView
 
@@ -36,6 +37,9 @@ class SessionService:
         self._clock = clock
         self._ttl = timedelta(seconds=ttl_seconds)
         self._touch_after = min(timedelta(minutes=1), self._ttl / 10)
+
+    def needs(self) -> Needs:
+        return Needs(expiring_collections=(SESSIONS,))
 
     def _expiry(self) -> datetime:
         return self._clock.now() + self._ttl

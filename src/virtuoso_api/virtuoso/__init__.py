@@ -5,7 +5,7 @@ client = VirtuosoClient(http, token=..., org_id=2242)
 step = await client.append_step(1001, ParsedStep(action=StepAction.NAVIGATE, value="https://example.com"))
 """
 
-from virtuoso_api.virtuoso._http import RetryPolicy, build_virtuoso_http
+from virtuoso_api.virtuoso._http import build_virtuoso_http, virtuoso_remote
 from virtuoso_api.virtuoso.client import VirtuosoClient
 from virtuoso_api.virtuoso.errors import (
     VirtuosoAuthFailed,
@@ -17,7 +17,6 @@ from virtuoso_api.virtuoso.errors import (
 )
 
 __all__ = [
-    "RetryPolicy",
     "VirtuosoAuthFailed",
     "VirtuosoClient",
     "VirtuosoError",
@@ -26,4 +25,5 @@ __all__ = [
     "VirtuosoRejected",
     "VirtuosoUnavailable",
     "build_virtuoso_http",
+    "virtuoso_remote",
 ]

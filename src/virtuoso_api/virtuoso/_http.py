@@ -7,16 +7,18 @@ DELETE are retried on :class:`VirtuosoUnavailable`; a POST only when the connect
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.wait import WaitBaseT, wait_exponential
 
+from virtuoso_api.kit.clock import Clock, SystemClock
+from virtuoso_api.kit.redact import redact
+from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
 from virtuoso_api.virtuoso._envelope import Envelope, parse_envelope, read_error
 from virtuoso_api.virtuoso.errors import (
     VirtuosoAuthFailed,
@@ -34,13 +36,32 @@ _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 _SNIPPET = 300
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """At most ``attempts`` tries, waiting ``wait`` (a tenacity wait strategy) between them."""
+BACKEND = "virtuoso"
 
-    attempts: int = 3
-    # 0.5 s, then 1 s: enough for a blip; a longer outage should reach the caller quickly as a 503.
-    wait: WaitBaseT = field(default_factory=lambda: wait_exponential(multiplier=0.5, max=4))
+
+def virtuoso_remote(
+    *,
+    clock: Clock | None = None,
+    timeout_seconds: float = 30.0,
+    attempts: int = 3,
+    cooldown_seconds: float = 5.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> RemoteCall:
+    """The resilience kit as Virtuoso needs it: ``attempts`` tries of safe requests (0.5 s, then 1 s
+    apart: enough for a blip; a longer outage should reach the caller quickly as a 503), and a
+    breaker that opens after three outages in a row, so one slow answer does not stop every caller.
+    The kit's own deadline sits just past httpx's, which fires first and says which phase timed out."""
+    budget = RetryBudget(
+        deadline_seconds=timeout_seconds * attempts,
+        attempt_seconds=timeout_seconds + 1.0,
+        max_attempts=attempts,
+        initial_backoff=0.5,
+        max_backoff=4.0,
+    )
+    breaker = CircuitBreaker(
+        BACKEND, clock=clock or SystemClock(), cooldown=timedelta(seconds=cooldown_seconds), threshold=3
+    )
+    return RemoteCall(BACKEND, budget=budget, breaker=breaker, sleep=sleep)
 
 
 def build_virtuoso_http(base_url: str, timeout: float = 30.0) -> httpx.AsyncClient:
@@ -64,11 +85,11 @@ class VirtuosoHttp:
         token: str,
         client_id: str,
         client_name: str,
-        retry: RetryPolicy,
+        remote: RemoteCall,
     ) -> None:
         self._http = http
         self._token = token
-        self._retry = retry
+        self._remote = remote
         # Per-request headers, so the injected client is never changed and can be shared.
         self._headers = {
             "Authorization": f"Bearer {token}",
@@ -87,15 +108,13 @@ class VirtuosoHttp:
         resource: str | None = None,
     ) -> Envelope:
         """Send one request (retried per the rule above); ``resource`` names the target in a 404."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(max(1, self._retry.attempts)),
-            wait=self._retry.wait,
-            retry=retry_if_exception(lambda exc: may_retry(method, exc)),
-            before_sleep=_log_retry,
-            reraise=True,
+
+        async def attempt(_timeout: float) -> Envelope:  # httpx's own timeout bounds each attempt
+            return await self._once(method, path, json_body, params, resource)
+
+        return await self._remote(
+            attempt, what=f"{method} {path}", transient=lambda exc: may_retry(method, exc)
         )
-        envelope: Envelope = await retrying(self._once, method, path, json_body, params, resource)
-        return envelope
 
     async def _once(
         self,
@@ -164,8 +183,10 @@ class VirtuosoHttp:
             return None
 
     def _scrub(self, text: str) -> str:
-        # Virtuoso (or a proxy) may echo the Authorization header back in an error message.
-        return text.replace(self._token, "***") if self._token else text
+        # Virtuoso (or a proxy) may echo the Authorization header back in an error message, and h11
+        # quotes a header it refuses escaped; the kit's registry (the client registers our token)
+        # masks every spelling, not only the raw one.
+        return redact(text)
 
 
 def _query_value(value: str | int | bool) -> str:
@@ -182,8 +203,3 @@ def _text_snippet(response: httpx.Response) -> str:
 def _retry_after(response: httpx.Response) -> int:
     raw = response.headers.get("Retry-After", "")
     return int(raw) if raw.isdigit() else 5
-
-
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    logger.warning("virtuoso: attempt %d failed (%s); retrying", state.attempt_number, error)

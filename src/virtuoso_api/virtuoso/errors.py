@@ -96,3 +96,17 @@ class VirtuosoProtocolError(VirtuosoError, UpstreamRejected):
     def __init__(self, message: str, *, request: str) -> None:
         VirtuosoApiError.__init__(self, message, details={"request": request})
         self.request = request
+
+
+class VirtuosoNotConfigured(VirtuosoError, BackendUnavailable):
+    """There is no Virtuoso to talk to: no token is set and the sandbox was not asked for.
+
+    Never retried and never a fallback to the sandbox: a step that went to a stand-in must not look
+    like a step in Virtuoso."""
+
+    def __init__(self) -> None:
+        BackendUnavailable.__init__(
+            self,
+            BACKEND,
+            "not configured: set VIRTUOSO_API_TOKEN (and VIRTUOSO_BASE_URL), or start with --sandbox",
+        )

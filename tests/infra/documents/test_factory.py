@@ -1,4 +1,4 @@
-"""``build_document_store``: the store the settings ask for, with or without the Google libraries."""
+"""``build_documents``: the store the settings ask for, with or without the Google libraries."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ import sys
 from pathlib import Path
 
 from virtuoso_api.config import Settings
-from virtuoso_api.infra.documents import Document, build_document_store
+from virtuoso_api.infra.documents import Document, Put, build_documents
 from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
+from virtuoso_api.infra.outbox import build_outbox
 from virtuoso_api.kit.clock import ManualClock
 
 
 async def test_default_settings_give_sqlite_in_the_data_folder(settings: Settings) -> None:
-    store = await build_document_store(settings, clock=ManualClock())
-    try:
+    async with (
+        build_outbox(settings, clock=ManualClock()) as outbox,
+        build_documents(settings, clock=ManualClock(), outbox=outbox) as documents,
+    ):
+        store = documents.store
         assert isinstance(store, SqliteDocumentStore)
         assert store.path == settings.database_path
-        await store.put("things", "x", {"a": 1})
+        await documents.writes.write([Put("things", "x", {"a": 1})])
         assert await store.get("things", "x") == Document("x", {"a": 1})
-    finally:
-        await store.close()
 
 
 async def test_package_imports_and_runs_without_the_gcp_extra(tmp_path: Path) -> None:
@@ -33,16 +35,15 @@ class NoGoogle:
             raise ImportError(f"blocked {name}")
 sys.meta_path.insert(0, NoGoogle())
 from virtuoso_api.config import Settings
-from virtuoso_api.infra.documents import build_document_store
-from virtuoso_api.kit.clock import SystemClock
+from virtuoso_api.services import Services
 async def main():
-    store = await build_document_store(Settings(_env_file=None, data_dir=sys.argv[1]), clock=SystemClock())
-    await store.put("things", "x", {"a": 1})
-    print(store.backend, (await store.get("things", "x")).data)
-    await store.close()
+    async with Services.running(Settings(_env_file=None, data_dir=sys.argv[1])) as services:
+        await services.documents.put("things", "x", {"a": 1})
+        print(services.documents.backend, (await services.documents.get("things", "x")).data)
     settings = Settings(_env_file=None, data_dir=sys.argv[1], use_firestore=True, gcp_project_id="p")
     try:
-        await build_document_store(settings, clock=SystemClock())
+        async with Services.running(settings):
+            pass
     except Exception as exc:
         print(type(exc).__name__, exc)
 asyncio.run(main())

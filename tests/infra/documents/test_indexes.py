@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from virtuoso_api.config import Settings
 from virtuoso_api.history.models import COLLECTION as HISTORY
 from virtuoso_api.history.models import HistoryFilters
 from virtuoso_api.infra.documents.port import EXPIRY_FIELD
-from virtuoso_api.services import EXPIRING_COLLECTIONS
+from virtuoso_api.services import Services
 
 INDEXES = Path(__file__).resolve().parents[3] / "firestore.indexes.json"
 
@@ -50,9 +51,10 @@ def test_sessions_of_a_user_newest_first() -> None:
     assert [("user_id", "ASCENDING"), ("created_at", "DESCENDING")] in composite("sessions")
 
 
-def test_expiring_collections_have_a_ttl_policy_on_the_expiry_field() -> None:
+async def test_expiring_collections_have_a_ttl_policy_on_the_expiry_field(settings: Settings) -> None:
     overrides = {item["collectionGroup"]: item for item in load()["fieldOverrides"]}
-    assert set(overrides) == set(EXPIRING_COLLECTIONS)
+    async with Services.running(settings) as services:  # what the domains declare to the root
+        assert set(overrides) == set(services.expiring_collections())
     for item in overrides.values():
         assert item["fieldPath"] == EXPIRY_FIELD
         assert item["ttl"] is True

@@ -1,4 +1,5 @@
-"""The outbox: writes accepted while the primary store is down reach it later, once each, in order."""
+"""The outbox's documents channel: writes accepted while the primary store is down reach it later,
+once each, in order; the pending count is stored, not counted."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from virtuoso_api.infra.documents import (
     Remove,
     WriteOp,
 )
-from virtuoso_api.infra.documents.outbox import Outbox, OutboxWriter
 from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
+from virtuoso_api.infra.documents.writes import OutboxWrites, decode_operation, encode_operation
+from virtuoso_api.infra.outbox import Outbox, SqliteOutboxLog
 from virtuoso_api.kit.clock import ManualClock
 
 
@@ -54,10 +56,10 @@ async def assert_all_landed_once(primary: DocumentStore, count: int) -> None:
 
 
 @pytest.fixture
-async def local(tmp_path: Path, clock: ManualClock) -> AsyncIterator[SqliteDocumentStore]:
-    store = SqliteDocumentStore(tmp_path / "local.sqlite3", clock=clock)
-    yield store
-    await store.close()
+async def log(tmp_path: Path, clock: ManualClock) -> AsyncIterator[SqliteOutboxLog]:
+    opened = SqliteOutboxLog(tmp_path / "outbox.sqlite3", clock=clock)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
@@ -65,6 +67,15 @@ async def primary(tmp_path: Path, clock: ManualClock) -> AsyncIterator[SqliteDoc
     store = SqliteDocumentStore(tmp_path / "primary.sqlite3", clock=clock)
     yield store
     await store.close()
+
+
+def writes_to(primary: DocumentStore, log: SqliteOutboxLog) -> tuple[Outbox, OutboxWrites]:
+    outbox = Outbox(log)
+    return outbox, OutboxWrites(primary, outbox)
+
+
+async def queue(log: SqliteOutboxLog, operations: list[WriteOp]) -> None:
+    await log.append("documents", {"ops": [encode_operation(op) for op in operations]})
 
 
 # -- Firestore (the emulator) as primary, stopped and restarted for real -----------------------------
@@ -81,51 +92,51 @@ def private_emulator(tmp_path: Path) -> Any:
 @pytest.mark.firestore
 @pytest.mark.timeout(180)
 async def test_writes_survive_a_firestore_outage(
-    private_emulator: FirestoreEmulator, local: SqliteDocumentStore, clock: ManualClock
+    private_emulator: FirestoreEmulator, log: SqliteOutboxLog, clock: ManualClock
 ) -> None:
     pytest.importorskip("google.cloud.firestore", reason="the gcp extra is not installed")
     from virtuoso_api.infra.documents.firestore import FirestoreDocumentStore
-    from virtuoso_api.infra.documents.firestore_calls import RetryPolicy, make_client
+    from virtuoso_api.infra.documents.firestore_calls import make_client
+    from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
 
     project = "demo-outbox"
     client = make_client(project, emulator_host=private_emulator.host)
-    policy = RetryPolicy(attempt_seconds=1.0, total_seconds=1.5)
-    primary = FirestoreDocumentStore(client, clock=clock, policy=policy)
-    outbox = Outbox(local, clock=clock)
-    writer = OutboxWriter(primary, outbox)
+    remote = RemoteCall(
+        "firestore",
+        budget=RetryBudget(deadline_seconds=1.5, attempt_seconds=1.0),
+        breaker=CircuitBreaker("firestore", clock=clock, cooldown=timedelta(0)),
+    )
+    primary = FirestoreDocumentStore(client, clock=clock, remote=remote)
+    outbox, writes = writes_to(primary, log)
     try:
         for i in range(5):  # the backend is up: each write lands directly
-            await writer.write(record(i))
-            assert await writer.pending() == 0
+            await writes.write(record(i))
+            assert await log.pending() == 0
             assert await primary.get("events", f"e{i:03}") == Document(f"e{i:03}", {"seq": i})
 
         private_emulator.stop(keep=project)
-        written = 0
         for i in range(5, 15):  # down: accepted all the same, and queued
-            await writer.write(record(i))
-            written += len(record(i))
-            assert await writer.pending() == written
-        assert await writer.flush() == 0  # still down: nothing lands, nothing is lost
-        assert await writer.pending() == written
+            await writes.write(record(i))
+            assert await log.pending() == i - 4
+        assert await outbox.flush() == 0  # still down: nothing lands, nothing is lost
+        assert await log.pending() == 10
 
         private_emulator.start()  # same port, same data
-
         landed = 0
 
         async def drained() -> bool:
             nonlocal landed
-            landed += await writer.flush()  # the channel may take a moment to reconnect
-            return await writer.pending() == 0
+            landed += await outbox.flush()  # the channel may take a moment to reconnect
+            return await log.pending() == 0
 
         await eventually(drained, within=90, every=0.5)
-        assert landed == written
-        assert await outbox.is_empty()
-        assert await outbox.dead_letters() == []
+        assert landed == 10
+        assert await writes.channel.dead_letters() == []
         await assert_all_landed_once(primary, 15)
         await assert_landed_in_writing_order(project, private_emulator.host, range(5, 15))
 
-        await writer.write(record(15))  # back to writing directly
-        assert await writer.pending() == 0
+        await writes.write(record(15))  # back to writing directly
+        assert await log.pending() == 0
         await assert_all_landed_once(primary, 16)
     finally:
         await primary.close()
@@ -152,51 +163,63 @@ async def assert_landed_in_writing_order(project: str, host: str, replayed: rang
 
 @pytest.mark.timeout(120)
 async def test_writes_survive_a_locked_sqlite_primary(
-    primary: SqliteDocumentStore, local: SqliteDocumentStore, clock: ManualClock
+    primary: SqliteDocumentStore, log: SqliteOutboxLog
 ) -> None:
-    writer = OutboxWriter(primary, Outbox(local, clock=clock))
-    await writer.write(record(0))
+    outbox, writes = writes_to(primary, log)
+    await writes.write(record(0))
     holder = sqlite3.connect(primary.path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # what a long migration in another process would do
     try:
         # The first write waits out SQLite's busy timeout, then is queued; the rest queue behind it.
         for i in range(1, 6):
-            await writer.write(record(i))
-        assert await writer.pending() == sum(len(record(i)) for i in range(1, 6))
+            await writes.write(record(i))
+        assert await log.pending() == 5
         assert await primary.get("events", "e001") is None
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert await writer.flush() == sum(len(record(i)) for i in range(1, 6))
-    assert await writer.pending() == 0
+    assert await outbox.flush() == 5
+    assert await log.pending() == 0
     await assert_all_landed_once(primary, 6)
 
 
-# -- the outbox's own rules, over two SQLite files ------------------------------------------------
+# -- the log's own rules ---------------------------------------------------------------------------
 
 
-async def test_entries_keep_append_order_across_restarts_and_clock_steps(
+async def test_entries_keep_acceptance_order_across_restarts_and_clock_steps(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    path = tmp_path / "local.sqlite3"
-    first = SqliteDocumentStore(path, clock=clock)
-    ids = [await Outbox(first, clock=clock).append(record(i)) for i in range(3)]
+    path = tmp_path / "outbox.sqlite3"
+    first = SqliteOutboxLog(path, clock=clock)
+    seqs = [await first.append("documents", {"i": i}) for i in range(3)]
     await first.close()
     clock.advance(-timedelta(days=1))  # a clock set back while the service was down
-    second = SqliteDocumentStore(path, clock=clock)
+    second = SqliteOutboxLog(path, clock=clock)
     try:
-        outbox = Outbox(second, clock=clock)
-        ids.append(await outbox.append(record(3)))
-        assert ids == sorted(ids)
-        assert len(set(ids)) == 4
-        head = await outbox.head()
-        assert [entry.id for entry in head] == ids
-        assert [entry.operations for entry in head] == [record(i) for i in range(4)]
+        seqs.append(await second.append("documents", {"i": 3}))
+        assert seqs == sorted(seqs)
+        assert len(set(seqs)) == 4
+        assert [entry.payload for entry in await second.head("documents")] == [{"i": i} for i in range(4)]
+        assert await second.pending() == 4
     finally:
         await second.close()
 
 
-async def test_operations_round_trip_exactly(local: SqliteDocumentStore, clock: ManualClock) -> None:
+async def test_the_pending_count_is_stored_with_each_append_and_removal(
+    tmp_path: Path, log: SqliteOutboxLog
+) -> None:
+    for i in range(3):
+        await log.append("documents", {"i": i})
+    await log.append("events", {"i": 0})
+    (first, *_) = await log.head("documents")
+    await log.remove(first.seq)
+    await log.dead_letter((await log.head("documents"))[0], "refused")
+    counts = sqlite3.connect(tmp_path / "outbox.sqlite3").execute("SELECT channel, pending FROM counts")
+    assert dict(counts.fetchall()) == {"documents": 1, "events": 1}
+    assert (await log.pending("documents"), await log.pending()) == (1, 2)
+
+
+async def test_operations_round_trip_exactly() -> None:
     operations: list[WriteOp] = [
         Put("rows", "a", {"n": 1, "nested": {"x": [1, None]}}, START + timedelta(hours=1)),
         Put("rows", "b", {}),
@@ -205,86 +228,58 @@ async def test_operations_round_trip_exactly(local: SqliteDocumentStore, clock: 
         Patch("rows", "a", {"n": 4}, expires_at=START + timedelta(days=1)),
         Remove("rows", "b"),
     ]
-    outbox = Outbox(local, clock=clock)
-    await outbox.append(operations)
-    (entry,) = await outbox.head()
-    assert entry.operations == operations
+    assert [decode_operation(encode_operation(op)) for op in operations] == operations
 
 
 async def test_invalid_writes_are_refused_before_they_are_queued(
-    primary: SqliteDocumentStore, local: SqliteDocumentStore, clock: ManualClock
+    primary: SqliteDocumentStore, log: SqliteOutboxLog
 ) -> None:
-    outbox = Outbox(local, clock=clock)
-    await outbox.append(record(0))  # something is queued: new writes go to the outbox
-    writer = OutboxWriter(primary, outbox)
+    await queue(log, record(0))  # something is queued: new writes go to the outbox
+    _, writes = writes_to(primary, log)
     with pytest.raises(ValueError, match="reserved"):
-        await writer.write([Put("rows", "x", {"expires_at": "no"})])
+        await writes.write([Put("rows", "x", {"expires_at": "no"})])
     with pytest.raises(ValueError, match="invalid document id"):
-        await writer.write([Remove("rows", "a/b")])
-    assert await writer.pending() == len(record(0))
+        await writes.write([Remove("rows", "a/b")])
+    assert await log.pending() == 1
 
 
 async def test_a_write_refused_for_good_is_set_aside_and_the_rest_flow(
-    primary: SqliteDocumentStore, local: SqliteDocumentStore, clock: ManualClock
+    primary: SqliteDocumentStore, log: SqliteOutboxLog
 ) -> None:
-    outbox = Outbox(local, clock=clock)
-    writer = OutboxWriter(primary, outbox)
-    await outbox.append(record(0))
-    await outbox.append([Patch("rows", "never-created", {"a": 1})])
+    outbox, writes = writes_to(primary, log)
+    await queue(log, record(0))
+    await queue(log, [Patch("rows", "never-created", {"a": 1})])
     for i in range(1, 4):
-        await outbox.append(record(i))
-    assert await writer.flush() == sum(len(record(i)) for i in range(4))
-    assert await writer.pending() == 0
+        await queue(log, record(i))
+    assert await outbox.flush() == 4
+    assert await log.pending() == 0
     await assert_all_landed_once(primary, 4)
-    ((dead, reason),) = await outbox.dead_letters()
-    assert dead.operations == [Patch("rows", "never-created", {"a": 1})]
-    assert "does not exist" in reason
+    (dead,) = await writes.channel.dead_letters()
+    assert [decode_operation(op) for op in dead.entry.payload["ops"]] == [
+        Patch("rows", "never-created", {"a": 1})
+    ]
+    assert "does not exist" in dead.reason
 
 
 async def test_concurrent_flushes_replay_each_write_once(
-    primary: SqliteDocumentStore, local: SqliteDocumentStore, clock: ManualClock
+    primary: SqliteDocumentStore, log: SqliteOutboxLog
 ) -> None:
-    outbox = Outbox(local, clock=clock)
-    writer = OutboxWriter(primary, outbox)
+    outbox, _ = writes_to(primary, log)
     for i in range(30):
-        await outbox.append(record(i))
-    total = sum(len(record(i)) for i in range(30))
-    landed = await asyncio.gather(*(writer.flush() for _ in range(5)))
-    assert sum(landed) == total  # a write replayed twice would count twice
+        await queue(log, record(i))
+    landed = await asyncio.gather(*(outbox.flush() for _ in range(5)))
+    assert sum(landed) == 30  # a write replayed twice would count twice
     await assert_all_landed_once(primary, 30)
 
 
 async def test_a_flusher_elsewhere_holds_the_lease(
-    primary: SqliteDocumentStore, local: SqliteDocumentStore, clock: ManualClock
+    primary: SqliteDocumentStore, log: SqliteOutboxLog, clock: ManualClock
 ) -> None:
-    outbox = Outbox(local, clock=clock)
-    await outbox.append(record(0))
-    assert await outbox.take_lease("another-process", seconds=60)
-    writer = OutboxWriter(primary, outbox)
-    assert await writer.flush() == 0
-    assert await writer.pending() == len(record(0))
+    outbox, _ = writes_to(primary, log)
+    await queue(log, record(0))
+    assert await log.take_lease("another-process", seconds=60)
+    assert await outbox.flush() == 0
+    assert await log.pending() == 1
     clock.advance(timedelta(seconds=61))  # that process died; its lease runs out
-    assert await writer.flush() == len(record(0))
-    assert await outbox.take_lease("another-process", seconds=60)  # and ours was given back
-
-
-async def test_the_background_flusher_drains_the_outbox(
-    primary: SqliteDocumentStore, local: SqliteDocumentStore, clock: ManualClock
-) -> None:
-    outbox = Outbox(local, clock=clock)
-    writer = OutboxWriter(primary, outbox)
-    for i in range(3):
-        await outbox.append(record(i))
-    task = asyncio.create_task(writer.run_flusher(0.05))
-    try:
-
-        async def drained() -> bool:
-            return await writer.pending() == 0
-
-        await eventually(drained, within=10, every=0.05)
-        await writer.write(record(3))  # while the flusher runs, direct writes still land
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    await assert_all_landed_once(primary, 4)
+    assert await outbox.flush() == 1
+    assert await log.take_lease("another-process", seconds=60)  # and ours was given back

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 
 from virtuoso_api.config import Settings
 from virtuoso_api.errors import Misconfigured
@@ -26,13 +30,18 @@ from virtuoso_api.infra.documents.port import (
     WriteOp,
     is_valid_doc_id,
 )
+from virtuoso_api.infra.documents.writes import DirectWrites, DurableWrites, OutboxWrites
+from virtuoso_api.infra.outbox import Outbox
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
 
 __all__ = [
     "MAX_BATCH_OPERATIONS",
     "UNSET",
     "Document",
     "DocumentAlreadyExists",
+    "Documents",
+    "DurableWrites",
     "DocumentError",
     "DocumentNotFound",
     "DocumentStore",
@@ -46,7 +55,7 @@ __all__ = [
     "Query",
     "Remove",
     "WriteOp",
-    "build_document_store",
+    "build_documents",
     "check_libraries",
     "is_valid_doc_id",
 ]
@@ -67,18 +76,52 @@ def check_libraries(settings: Settings) -> None:
         ) from exc
 
 
-async def build_document_store(settings: Settings, *, clock: Clock) -> DocumentStore:
-    """The store the settings ask for: Firestore with ``USE_FIRESTORE``, else SQLite in ``DATA_DIR``.
+@dataclass(frozen=True)
+class Documents:
+    """The documents capability as the root hands it out: the store, and the path for writes that
+    must not be lost (straight to a local store, through the outbox for a remote one)."""
+
+    store: DocumentStore
+    writes: DurableWrites
+
+    @property
+    def backend(self) -> str:
+        return self.store.backend
+
+
+@asynccontextmanager
+async def build_documents(settings: Settings, *, clock: Clock, outbox: Outbox) -> AsyncIterator[Documents]:
+    """The store the settings ask for: Firestore with ``USE_FIRESTORE`` (every call through the
+    resilience kit with the ``REMOTE_*`` budget and ``BREAKER_COOLDOWN_SECONDS``), else SQLite in
+    ``DATA_DIR``; closed on exit.
 
     Building a Firestore store does not contact Firestore (a service that starts while it is down
     degrades instead of failing); ``ping`` tells whether it answers."""
     check_libraries(settings)
+    store: DocumentStore
+    writes: DurableWrites
     if settings.use_firestore:
         # Imported here: the google libraries are the optional ``gcp`` extra.
         from virtuoso_api.infra.documents.firestore import FirestoreDocumentStore
 
-        return FirestoreDocumentStore.from_settings(settings, clock=clock)
+        remote = RemoteCall(
+            "firestore",
+            budget=RetryBudget(
+                deadline_seconds=settings.remote_retry_deadline_seconds,
+                attempt_seconds=settings.remote_attempt_timeout_seconds,
+            ),
+            breaker=CircuitBreaker(
+                "firestore", clock=clock, cooldown=timedelta(seconds=settings.breaker_cooldown_seconds)
+            ),
+        )
+        store = FirestoreDocumentStore.from_settings(settings, clock=clock, remote=remote)
+        writes = OutboxWrites(store, outbox)
+    else:
+        from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
 
-    from virtuoso_api.infra.documents.sqlite import SqliteDocumentStore
-
-    return SqliteDocumentStore(settings.database_path, clock=clock)
+        store = SqliteDocumentStore(settings.database_path, clock=clock)
+        writes = DirectWrites(store)
+    try:
+        yield Documents(store, writes)
+    finally:
+        await store.close()

@@ -25,9 +25,8 @@ from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.infra.documents.firestore_batch import Key, Outcome, plan_batch, reads_needed
 from virtuoso_api.infra.documents.firestore_calls import (
     BACKEND,
-    Conflict,
+    AlreadyThere,
     Missing,
-    RetryPolicy,
     Stale,
     call,
     contention_pause,
@@ -59,6 +58,7 @@ from virtuoso_api.infra.documents.port import (
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import as_utc
+from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
 
 if TYPE_CHECKING:
     from google.cloud.firestore_v1.async_client import AsyncClient
@@ -80,23 +80,30 @@ class FirestoreDocumentStore:
     """:class:`~virtuoso_api.infra.documents.port.DocumentStore` over Cloud Firestore.
 
     ``client`` is a ``google.cloud.firestore.AsyncClient`` (see :meth:`from_settings`); ``clock`` says
-    what "now" is for expiry; ``policy`` bounds retries and per-call deadlines."""
+    what "now" is for expiry; every call goes through ``remote`` (the retry budget and the breaker;
+    by default a budget of 6 s and a breaker on ``clock``)."""
 
-    def __init__(self, client: AsyncClient, *, clock: Clock, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, client: AsyncClient, *, clock: Clock, remote: RemoteCall | None = None) -> None:
         self._client = client
         self._clock = clock
-        self._policy = policy or RetryPolicy()
+        self._remote = remote or RemoteCall(
+            BACKEND, budget=RetryBudget(), breaker=CircuitBreaker(BACKEND, clock=clock)
+        )
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, clock: Clock, policy: RetryPolicy | None = None
+        cls, settings: Settings, *, clock: Clock, remote: RemoteCall | None = None
     ) -> FirestoreDocumentStore:
         """Project ``GCP_PROJECT_ID``; the emulator at ``FIRESTORE_EMULATOR_HOST`` when that is set
         (from the environment or ``.env``), else Google with Application Default Credentials."""
         if not settings.gcp_project_id:
             raise ValueError("GCP_PROJECT_ID must be set to use Firestore")
         client = make_client(settings.gcp_project_id, emulator_host=settings.firestore_emulator_host)
-        return cls(client, clock=clock, policy=policy)
+        return cls(client, clock=clock, remote=remote)
+
+    @property
+    def remote(self) -> RemoteCall:
+        return self._remote
 
     @property
     def backend(self) -> str:
@@ -112,13 +119,13 @@ class FirestoreDocumentStore:
 
     async def _snapshot(self, ref: AsyncDocumentReference) -> Snapshot:
         # https://cloud.google.com/python/docs/reference/firestore/latest/google.cloud.firestore_v1.async_document.AsyncDocumentReference#google_cloud_firestore_v1_async_document_AsyncDocumentReference_get
-        return await call(self._policy, lambda t: ref.get(retry=None, timeout=t), what=f"reading {ref.path}")
+        return await call(self._remote, lambda t: ref.get(retry=None, timeout=t), what=f"reading {ref.path}")
 
     async def _replace_if_unchanged(self, snapshot: Snapshot, payload: JsonObject) -> None:
         option = self._client.write_option(last_update_time=snapshot.update_time)
         updates = replacement(snapshot.to_dict() or {}, payload)
         await call(
-            self._policy,
+            self._remote,
             lambda t: snapshot.reference.update(updates, option=option, retry=None, timeout=t),
             what=f"writing {snapshot.reference.path}",
             guarded=True,
@@ -139,22 +146,31 @@ class FirestoreDocumentStore:
         ref = self._ref(check_collection(collection), check_doc_id(doc_id))
         payload = encode(check_data(data), expires_at)
         created = Document(doc_id, dict(data), as_utc(expires_at) if expires_at else None)
+        sent = 0
+
+        async def attempt(timeout: float) -> None:
+            nonlocal sent
+            sent += 1
+            # https://cloud.google.com/python/docs/reference/firestore/latest/google.cloud.firestore_v1.async_document.AsyncDocumentReference#google_cloud_firestore_v1_async_document_AsyncDocumentReference_create
+            await ref.create(payload, retry=None, timeout=timeout)
+
         for race in range(_RACES):
             await contention_pause(race)
+            sent = 0
             try:
-                # https://cloud.google.com/python/docs/reference/firestore/latest/google.cloud.firestore_v1.async_document.AsyncDocumentReference#google_cloud_firestore_v1_async_document_AsyncDocumentReference_create
-                await call(
-                    self._policy,
-                    lambda t: ref.create(payload, retry=None, timeout=t),
-                    what=f"creating {ref.path}",
-                )
+                await call(self._remote, attempt, what=f"creating {ref.path}")
                 return created
-            except Conflict:
+            except AlreadyThere:
                 pass
             snapshot = await self._snapshot(ref)
             if not snapshot.exists:
                 continue  # deleted since; try to create again
-            if self._live(decode(snapshot)):
+            stored = decode(snapshot)
+            if sent > 1 and stored.data == created.data and stored.expires_at == created.expires_at:
+                # An earlier attempt of this very call landed before its answer was lost: that is
+                # our own write, not someone else's document.
+                return created
+            if self._live(stored):
                 raise DocumentAlreadyExists(collection, doc_id)
             try:
                 await self._replace_if_unchanged(snapshot, payload)
@@ -170,7 +186,7 @@ class FirestoreDocumentStore:
         payload = encode(check_data(data), expires_at)
         # https://cloud.google.com/python/docs/reference/firestore/latest/google.cloud.firestore_v1.async_document.AsyncDocumentReference#google_cloud_firestore_v1_async_document_AsyncDocumentReference_set
         await call(
-            self._policy, lambda t: ref.set(payload, retry=None, timeout=t), what=f"writing {ref.path}"
+            self._remote, lambda t: ref.set(payload, retry=None, timeout=t), what=f"writing {ref.path}"
         )
         return Document(doc_id, dict(data), as_utc(expires_at) if expires_at else None)
 
@@ -199,7 +215,7 @@ class FirestoreDocumentStore:
             try:
                 # https://cloud.google.com/python/docs/reference/firestore/latest/google.cloud.firestore_v1.async_document.AsyncDocumentReference#google_cloud_firestore_v1_async_document_AsyncDocumentReference_delete
                 await call(
-                    self._policy,
+                    self._remote,
                     functools.partial(self._guarded_delete, ref, option),
                     what=f"deleting {ref.path}",
                     guarded=True,
@@ -227,7 +243,7 @@ class FirestoreDocumentStore:
         last: Document | None = None
         for _ in range(_QUERY_ROUNDS):
             snapshots = await call(
-                self._policy,
+                self._remote,
                 functools.partial(self._fetch, query, plan, position, size),
                 what=f"querying {query.collection}",
             )
@@ -299,7 +315,7 @@ class FirestoreDocumentStore:
             final = plan_batch(chunk, stored, self._clock.now())
             try:
                 await call(
-                    self._policy,
+                    self._remote,
                     functools.partial(self._commit, final, snapshots),
                     what=f"writing a batch of {len(chunk)}",
                     guarded=bool(snapshots),
@@ -317,7 +333,7 @@ class FirestoreDocumentStore:
             found = self._client.get_all(refs, retry=None, timeout=timeout)
             return {(s.reference.parent.id, s.id): s async for s in found}
 
-        return await call(self._policy, attempt, what=f"reading {len(keys)} documents")
+        return await call(self._remote, attempt, what=f"reading {len(keys)} documents")
 
     async def _commit(
         self, final: dict[Key, Outcome], snapshots: dict[Key, Snapshot], timeout: float
@@ -345,12 +361,10 @@ class FirestoreDocumentStore:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         col = self._client.collection(check_collection(collection))
-        if limit < 1:
-            return 0  # Firestore would read limit(0) as "no limit"
         now = self._clock.now()
         expired_query = col.where(filter=FieldFilter(EXPIRY_FIELD, "<=", now)).limit(limit)
         snapshots = await call(
-            self._policy,
+            self._remote,
             lambda t: expired_query.get(retry=None, timeout=t),
             what=f"finding expired documents in {collection}",
         )
@@ -371,14 +385,14 @@ class FirestoreDocumentStore:
 
         what = "deleting expired documents"
         try:
-            await call(self._policy, functools.partial(commit, snapshots), what=what, guarded=True)
+            await call(self._remote, functools.partial(commit, snapshots), what=what, guarded=True)
             return len(snapshots)
         except (Stale, Missing):
             pass
         removed = 0  # one of them changed: settle each on its own
         for snapshot in snapshots:
             try:
-                await call(self._policy, functools.partial(commit, [snapshot]), what=what, guarded=True)
+                await call(self._remote, functools.partial(commit, [snapshot]), what=what, guarded=True)
                 removed += 1
             except (Stale, Missing):
                 continue

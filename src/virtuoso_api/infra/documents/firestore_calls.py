@@ -1,9 +1,10 @@
-"""How the Firestore adapter talks to Firestore: one bounded retry policy, errors mapped once.
+"""How the Firestore adapter talks to Firestore: the resilience kit's budget and breaker, errors mapped once.
 
 The original retried every ``GoogleAPIError`` for five minutes, so a ``NotFound`` reached its ``except``
 clause as a ``RetryError`` after 300 s (``reference/original-system.md`` §5). Here only transient codes
-are retried, within a budget of seconds, each attempt under its own deadline. Every call passes
-``retry=None`` so the library's default retries (up to 300 s for queries) cannot stack under ours.
+are retried, within a budget of seconds (``REMOTE_RETRY_DEADLINE_SECONDS``), each attempt under its own
+deadline. Every call passes ``retry=None`` so the library's default retries (up to 300 s for queries)
+cannot stack under ours.
 
 Imported only by the Firestore adapter, itself imported only when ``USE_FIRESTORE`` is on, so the
 package works without the ``gcp`` extra.
@@ -14,13 +15,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 
-from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.resilience import RemoteCall
 
 if TYPE_CHECKING:
     from google.cloud.firestore_v1.async_client import AsyncClient
@@ -31,13 +31,13 @@ BACKEND: Final = "firestore"
 
 # Worth another attempt: the service said "not now", or never answered.
 _TRANSIENT: Final = (
+    TimeoutError,  # our own per-attempt deadline
     api_exceptions.ServiceUnavailable,  # UNAVAILABLE, also "connection refused"
     api_exceptions.DeadlineExceeded,
     api_exceptions.Aborted,  # contention; a subclass of Conflict, so it is caught first
     api_exceptions.ResourceExhausted,
     api_exceptions.InternalServerError,
     auth_exceptions.TransportError,  # a token refresh that could not reach the auth server
-    TimeoutError,  # our own per-attempt deadline
 )
 
 
@@ -45,7 +45,7 @@ class Missing(Exception):
     """Firestore said NOT_FOUND (an update or guarded delete of a document that is not there)."""
 
 
-class Conflict(Exception):
+class AlreadyThere(Exception):
     """Firestore said ALREADY_EXISTS (``create`` of an existing document)."""
 
 
@@ -53,66 +53,36 @@ class Stale(Exception):
     """A write guarded by ``last_update_time`` failed: someone wrote the document in between."""
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Transient failures are retried with jittered exponential backoff until ``total_seconds`` have
-    passed; each attempt gets at most ``attempt_seconds``, also sent to Firestore as the RPC deadline,
-    so an unreachable backend costs about ``total_seconds``, not the library's minutes."""
-
-    attempt_seconds: float = 4.0
-    total_seconds: float = 6.0
-    initial_backoff: float = 0.1
-    max_backoff: float = 1.0
-    multiplier: float = 2.0
-
-    def __post_init__(self) -> None:
-        if min(self.attempt_seconds, self.total_seconds, self.initial_backoff) <= 0:
-            raise ValueError("retry durations must be positive")
-
-
-# Time for the client to turn its own deadline into DeadlineExceeded before we cancel the attempt.
-_SLACK_SECONDS: Final = 0.5
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, _TRANSIENT)
 
 
 async def call(
-    policy: RetryPolicy,
+    remote: RemoteCall,
     attempt: Callable[[float], Awaitable[T]],
     *,
     what: str,
     guarded: bool = False,
 ) -> T:
-    """Run ``attempt(timeout)`` under ``policy``.
+    """Run ``attempt(timeout)`` through the resilience kit (retries within the budget, the breaker).
 
-    Raises :class:`Missing`, :class:`Conflict` and (for ``guarded`` writes) :class:`Stale` for the call
-    site to turn into the port's errors; ``ValueError`` when Firestore refuses the request as invalid;
-    :class:`BackendUnavailable` when transient failures outlast the budget. Anything else (permission
-    denied, a missing index, ...) is not retried and surfaces as the library raised it.
+    Raises :class:`Missing`, :class:`AlreadyThere` and (for ``guarded`` writes) :class:`Stale` for the
+    call site to turn into the port's errors; ``ValueError`` when Firestore refuses the request as
+    invalid; :class:`BackendUnavailable` when transient failures outlast the budget. Anything else
+    (permission denied, a missing index, ...) is not retried and surfaces as the library raised it.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + policy.total_seconds
-    backoff = policy.initial_backoff
-    while True:
-        budget = min(policy.attempt_seconds, deadline - loop.time())
-        try:
-            async with asyncio.timeout(budget + _SLACK_SECONDS):
-                return await attempt(budget)
-        except _TRANSIENT as exc:
-            last: BaseException = exc
-        except api_exceptions.NotFound as exc:
-            raise Missing(exc.message) from exc
-        except api_exceptions.Conflict as exc:  # AlreadyExists and plain Conflict
-            raise Conflict(exc.message) from exc
-        except api_exceptions.FailedPrecondition as exc:
-            if not guarded:
-                raise
-            raise Stale(exc.message) from exc
-        except api_exceptions.InvalidArgument as exc:
-            raise ValueError(f"firestore refused {what}: {exc.message}") from exc
-        pause = backoff * random.uniform(0.5, 1.0)  # jitter: instances that failed together spread out
-        if loop.time() + pause >= deadline:
-            raise BackendUnavailable(BACKEND, f"{what}: {_reason(last)}") from last
-        await asyncio.sleep(pause)
-        backoff = min(backoff * policy.multiplier, policy.max_backoff)
+    try:
+        return await remote(attempt, what=what, transient=is_transient)
+    except api_exceptions.NotFound as exc:
+        raise Missing(exc.message) from exc
+    except api_exceptions.Conflict as exc:  # AlreadyExists and plain Conflict; Aborted is transient
+        raise AlreadyThere(exc.message) from exc
+    except api_exceptions.FailedPrecondition as exc:
+        if not guarded:
+            raise
+        raise Stale(exc.message) from exc
+    except api_exceptions.InvalidArgument as exc:
+        raise ValueError(f"firestore refused {what}: {exc.message}") from exc
 
 
 async def contention_pause(attempt: int) -> None:
@@ -121,13 +91,6 @@ async def contention_pause(attempt: int) -> None:
     attempt (0) does not wait."""
     if attempt:
         await asyncio.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "no answer in time"
-    text = exc.message if isinstance(exc, api_exceptions.GoogleAPICallError) else str(exc)
-    return f"{type(exc).__name__}: {text}"[:300]
 
 
 def make_client(project: str, *, emulator_host: str | None) -> AsyncClient:

@@ -8,8 +8,9 @@ Semantics both adapters keep:
 
 - A document is a JSON object (``str``, numbers, ``bool``, ``None``, lists, nested objects) that
   Firestore can store too: integers within 64 bits, finite floats, no array directly inside an array,
-  no empty or ``__x__`` field names (:func:`check_data` refuses the rest, in every adapter). Times are
-  fixed-width UTC strings (``kit.timestamps``), so they order and compare as strings.
+  no empty or ``__x__`` field names, objects and arrays nested at most 20 deep, valid Unicode strings
+  (:func:`check_data` refuses the rest, in every adapter, with the rule of ``kit/json_rules.py``).
+  Times are fixed-width UTC strings (``kit.timestamps``), so they order and compare as strings.
 - ``expires_at`` is kept outside the data (and is a reserved field name in it). An expired document
   reads as absent (``get`` returns ``None``, queries skip it) until :meth:`DocumentStore.delete_expired`
   removes it; in Firestore the field is a timestamp a TTL policy can use.
@@ -34,6 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Protocol, TypeAlias
+
+# Re-exported: the adapters and their tests import the rule from here.
+from virtuoso_api.kit.json_rules import check_storable as check_storable
+from virtuoso_api.kit.json_rules import unicode_problem
 
 JsonObject: TypeAlias = dict[str, Any]
 Scalar: TypeAlias = str | int | float | bool | None
@@ -275,39 +280,12 @@ def check_doc_id(doc_id: str) -> str:
 EXPIRY_FIELD: Final = "expires_at"
 
 
-_INT64: Final = range(-(2**63), 2**63)
-
-
 def check_data(data: JsonObject) -> JsonObject:
     """``data`` if every adapter can store it and read it back the same; ValueError or TypeError if not."""
     if EXPIRY_FIELD in data:
         raise ValueError(f"{EXPIRY_FIELD!r} is reserved for the store's expiry; pass expires_at= instead")
     check_storable(data)
     return data
-
-
-def check_storable(value: object, *, in_array: bool = False) -> None:
-    """Refuse what Firestore cannot store, and what is not JSON at all, before any write."""
-    if value is None or isinstance(value, str | bool):
-        return
-    if isinstance(value, int):
-        if value not in _INT64:
-            raise ValueError(f"{value} does not fit in 64 bits, the largest integer Firestore stores")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value} is not a JSON number")
-    elif isinstance(value, list | tuple):
-        if in_array:
-            raise ValueError("Firestore cannot store an array directly inside an array")
-        for item in value:
-            check_storable(item, in_array=True)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or not key or (key.startswith("__") and key.endswith("__")):
-                raise ValueError(f"{key!r} cannot be a field name in Firestore")
-            check_storable(item)
-    else:
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def encode_cursor(query: Query, last: Document) -> str:
@@ -318,16 +296,56 @@ def encode_cursor(query: Query, last: Document) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+#: A cursor longer than this was not handed out (a bound on the work a forged one costs).
+MAX_CURSOR_CHARS: Final = 32_768
+#: The longest string order value a cursor carries (an indexed Firestore value is at most 1500 bytes).
+MAX_CURSOR_TEXT: Final = 1500
+_CURSOR_KEYS: Final = frozenset({"o", "d", "v", "id"})
+
+
 def decode_cursor(query: Query) -> tuple[Scalar, str] | None:
-    """``(order value, document id)`` of the last document seen, or ``None`` for the first page."""
+    """``(order value, document id)`` of the last document seen, or ``None`` for the first page.
+
+    A cursor comes back from callers, so anything this module did not write is :class:`InvalidCursor`:
+    checked here, once, it cannot reach a store as a value the store cannot bind or compare."""
     if query.cursor is None:
         return None
+    payload = _cursor_payload(query.cursor)
+    if payload["o"] != query.order_by or payload["d"] is not query.descending:
+        raise InvalidCursor("the cursor belongs to a different query")
+    value = payload["v"]
+    if not _is_cursor_value(value) or (query.order_by is None and value is not None):
+        raise InvalidCursor("the cursor is not one this service handed out")
+    return value, payload["id"]
+
+
+def _cursor_payload(cursor: str) -> dict[str, Any]:
+    invalid = InvalidCursor("the cursor is not one this service handed out")
+    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
+        raise invalid
     try:
-        padded = query.cursor + "=" * (-len(query.cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        matches = payload["o"] == query.order_by and payload["d"] == query.descending
-        if not matches or not isinstance(payload["id"], str):
-            raise InvalidCursor("the cursor belongs to a different query")
-        return payload["v"], payload["id"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidCursor("the cursor is not one this service handed out") from exc
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, RecursionError) as exc:  # binascii, UnicodeDecodeError and JSON are ValueErrors
+        raise invalid from exc
+    if not isinstance(payload, dict) or set(payload) != _CURSOR_KEYS:
+        raise invalid
+    order, descending, doc_id = payload["o"], payload["d"], payload["id"]
+    if not (order is None or isinstance(order, str)) or not isinstance(descending, bool):
+        raise invalid
+    if not isinstance(doc_id, str) or not is_valid_doc_id(doc_id):
+        raise invalid
+    return payload
+
+
+def _is_cursor_value(value: object) -> bool:
+    """A scalar every store binds and compares: what an ordered field of a stored document can hold."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return len(value) <= MAX_CURSOR_TEXT and unicode_problem(value) is None
+    return False

@@ -43,6 +43,7 @@ from virtuoso_api.infra.documents.port import (
     encode_cursor,
 )
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.files import private_dir, private_file
 from virtuoso_api.kit.timestamps import as_utc, format_timestamp, parse_timestamp
 
 T = TypeVar("T")
@@ -91,7 +92,12 @@ class SqliteDocumentStore:
     """:class:`~virtuoso_api.infra.documents.port.DocumentStore` over one SQLite file."""
 
     def __init__(self, path: Path, *, clock: Clock, readers: int = 4) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        # SQLite gives the -wal and -shm files it creates the main file's mode; ones an older
+        # version left readable are tightened too.
+        for part in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))):
+            if part == path or part.exists():
+                private_file(part)
         self._path = path
         self._clock = clock
         self._writer = _connect(path)

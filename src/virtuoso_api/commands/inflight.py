@@ -1,0 +1,201 @@
+"""Steps sent to Virtuoso whose answer is not yet in history: recorded before the call, settled after.
+
+A process killed between Virtuoso's ``POST /teststeps`` and the history write used to leave a step
+with no record. Now a record of the request goes through the durable write path first; the history
+entry and the record's removal then land together in one batch. Whatever interrupted that (kill -9,
+a crash, a lost answer) leaves the record behind, and :meth:`InFlightSteps.settle` finds it later and
+looks in the checkpoint: a step of that shape that history does not know yet becomes a success entry
+with its id; none becomes a failed entry saying the command was interrupted. Every step made is then
+in history exactly once.
+
+When is a record abandoned? When the process that wrote it is gone (same host, its pid no longer
+running), or when it is older than the longest a Virtuoso call can take (then it was abandoned
+wherever it was written).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from virtuoso_api.errors import VirtuosoApiError
+from virtuoso_api.history.models import COLLECTION as HISTORY
+from virtuoso_api.history.models import Source
+from virtuoso_api.history.service import HistoryService
+from virtuoso_api.infra.documents import DocumentStore, DurableWrites, Filter, Op, Put, Query, Remove
+from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.ids import new_id
+from virtuoso_api.kit.timestamps import format_timestamp, parse_timestamp
+from virtuoso_api.virtuoso import VirtuosoClient
+from virtuoso_api.virtuoso.models import Step
+
+logger = logging.getLogger(__name__)
+
+COLLECTION = "steps_in_flight"
+_HOST = socket.gethostname()
+#: Tells this process's records from those of an earlier process with the same pid.
+_INSTANCE = f"{os.getpid()}-{time.time_ns()}"
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """One step request: what history needs to record it, and what to look for in the checkpoint."""
+
+    record_id: str
+    entry_id: str
+    user_id: str
+    key_id: str | None
+    session_id: str | None
+    checkpoint_id: int
+    position: int
+    command: str
+    args: list[str]
+    source: Source
+    step: dict[str, Any]
+
+    def as_data(self, *, at: datetime) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["source"] = self.source.value
+        return {**data, "host": _HOST, "pid": os.getpid(), "instance": _INSTANCE, "at": format_timestamp(at)}
+
+
+class InFlightSteps:
+    def __init__(
+        self,
+        store: DocumentStore,
+        writes: DurableWrites,
+        *,
+        history: HistoryService,
+        clock: Clock,
+        longest_call: timedelta,
+    ) -> None:
+        self._store = store
+        self._writes = writes
+        self._history = history
+        self._clock = clock
+        self._longest_call = longest_call
+
+    def new(self, **fields: Any) -> InFlight:
+        return InFlight(record_id=new_id("step"), entry_id=self._history.new_id(), **fields)
+
+    async def begin(self, request: InFlight) -> None:
+        await self._writes.write([Put(COLLECTION, request.record_id, request.as_data(at=self._clock.now()))])
+
+    async def drop(self, request: InFlight) -> None:
+        """Forget a request Virtuoso refused (nothing was made) that is about to be sent again."""
+        await self._writes.write([self.done(request)])
+
+    def done(self, request: InFlight) -> Remove:
+        """The removal that lands with the history entry."""
+        return Remove(COLLECTION, request.record_id)
+
+    async def settle(self, client: VirtuosoClient) -> int:
+        """Record every abandoned request in history (see the module docstring); returns how many."""
+        settled = 0
+        cursor: str | None = None
+        while True:
+            page = await self._store.query(Query(COLLECTION, limit=100, cursor=cursor))
+            for document in page.documents:
+                if self._abandoned(document.data):
+                    try:
+                        await self._settle_one(client, document.data)
+                        settled += 1
+                    except VirtuosoApiError as exc:  # Virtuoso or the store is down: next round
+                        logger.warning("could not settle step request %s: %s", document.id, exc.message)
+            if (cursor := page.next_cursor) is None:
+                return settled
+
+    def _abandoned(self, data: dict[str, Any]) -> bool:
+        if data.get("instance") == _INSTANCE:
+            return False  # ours, and we are alive: still in flight
+        age = self._clock.now() - parse_timestamp(str(data["at"]))
+        if age > self._longest_call:
+            return True
+        if data.get("host") != _HOST:
+            return False
+        pid = int(data.get("pid", 0))
+        # Our own pid under another instance id: an earlier process that had it (pid 1 in a container).
+        return pid == os.getpid() or not _running(pid)
+
+    async def _settle_one(self, client: VirtuosoClient, data: dict[str, Any]) -> None:
+        checkpoint = int(data["checkpoint_id"])
+        steps = await client.list_steps(checkpoint)
+        known = await self._recorded_step_ids(checkpoint)
+        found = _closest(
+            [s for s in steps if s.id not in known and _same_step(s, data["step"])], int(data["position"])
+        )
+        common: dict[str, Any] = {
+            "user_id": data["user_id"],
+            "key_id": data.get("key_id"),
+            "session_id": data.get("session_id"),
+            "checkpoint_id": checkpoint,
+            "command": data["command"],
+            "args": data["args"],
+            "source": Source(data["source"]),
+            "entry_id": data["entry_id"],
+            "also": [Remove(COLLECTION, data["record_id"])],
+        }
+        if found is not None:
+            result = {
+                "step_id": found.id,
+                "checkpoint_id": checkpoint,
+                "position": found.step_index,
+                "action": found.action,
+                "reconciled": True,
+            }
+            await self._history.record(success=True, result=result, **common)
+        else:
+            error = {
+                "type": "interrupted",
+                "message": "the service stopped before Virtuoso answered; no step of this shape that "
+                f"history does not know is in checkpoint {checkpoint}",
+                "status": 503,
+            }
+            await self._history.record(success=False, error=error, **common)
+
+    async def _recorded_step_ids(self, checkpoint: int) -> set[int]:
+        ids: set[int] = set()
+        cursor: str | None = None
+        while True:
+            page = await self._store.query(
+                Query(HISTORY, (Filter("checkpoint_id", Op.EQ, checkpoint),), limit=500, cursor=cursor)
+            )
+            for document in page.documents:
+                step_id = (document.data.get("result") or {}).get("step_id")
+                if isinstance(step_id, int):
+                    ids.add(step_id)
+            if (cursor := page.next_cursor) is None:
+                return ids
+
+
+def _same_step(step: Step, sent: dict[str, Any]) -> bool:
+    return (
+        step.action == sent.get("action")
+        and (step.value or "") == sent.get("value", "")
+        and step.variable == sent.get("variable")
+        and (step.target or None) == (sent.get("target") or None)
+    )
+
+
+def _closest(candidates: Sequence[Step], position: int) -> Step | None:
+    if not candidates:
+        return None
+    return min(candidates, key=lambda s: abs((s.step_index or position) - position))
+
+
+def _running(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

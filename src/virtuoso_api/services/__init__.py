@@ -1,0 +1,177 @@
+"""The composition root: every capability built once, the domain services over them, closed in order.
+
+The HTTP app, the CLI and the Python facade all start the same :class:`Services`, so a key made with
+``virtuoso-api keys create`` is the key the server checks. Each capability has one ``build_*`` async
+context manager that picks its local or Google Cloud adapter from :class:`Settings` and wraps it in
+what it needs (the resilience kit, the outbox); they are entered on one ``AsyncExitStack``, so they
+close in the reverse order of their building, never by hand. Domains declare their
+:class:`~virtuoso_api.kit.lifecycle.Needs` (expiring collections, periodic jobs, work at start and at
+shutdown); the root only collects them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from virtuoso_api.api_keys.service import ApiKeyService
+from virtuoso_api.cache.service import CacheService
+from virtuoso_api.commands.service import CommandService
+from virtuoso_api.config import Settings
+from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.history.service import HistoryService
+from virtuoso_api.idempotency.service import IdempotencyService
+from virtuoso_api.infra.documents import Documents, DocumentStore, build_documents
+from virtuoso_api.infra.outbox import Outbox, build_outbox
+from virtuoso_api.kit.clock import Clock, SystemClock
+from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
+from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
+from virtuoso_api.sessions.service import SessionService
+
+__all__ = ["Services", "VirtuosoConnection"]
+
+logger = logging.getLogger(__name__)
+
+_CLEANUP_EVERY_SECONDS = 600
+_OUTBOX_FLUSH_SECONDS = 5
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    outbox: Outbox
+    documents_capability: Documents
+    api_keys: ApiKeyService
+    sessions: SessionService
+    history: HistoryService
+    idempotency: IdempotencyService
+    cache: CacheService
+    virtuoso: VirtuosoConnection
+    commands: CommandService
+    needs: list[Needs] = field(default_factory=list)
+
+    @property
+    def documents(self) -> DocumentStore:
+        return self.documents_capability.store
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls, settings: Settings, *, clock: Clock | None = None, background: bool = False
+    ) -> AsyncIterator[Services]:
+        """Build every capability, yield, then finish the domains' work and close them.
+
+        ``background`` runs the domains' periodic jobs and start-up work, as a server needs; a CLI
+        command that runs once does without them."""
+        clock = clock or SystemClock()
+        async with contextlib.AsyncExitStack() as stack:
+            outbox = await stack.enter_async_context(build_outbox(settings, clock=clock))
+            documents = await stack.enter_async_context(build_documents(settings, clock=clock, outbox=outbox))
+            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock))
+            services = cls._wire(settings, clock, outbox, documents, virtuoso)
+            stack.push_async_callback(services._shut_down)
+            if background:
+                await stack.enter_async_context(running_periodically(services._periodic_jobs()))
+                for job in (job for needs in services.needs for job in needs.at_start):
+                    task = asyncio.create_task(_logged(job))
+                    stack.push_async_callback(_cancel, task)
+            yield services
+
+    @classmethod
+    def _wire(
+        cls,
+        settings: Settings,
+        clock: Clock,
+        outbox: Outbox,
+        documents: Documents,
+        virtuoso: VirtuosoConnection,
+    ) -> Services:
+        store = documents.store
+        sessions = SessionService(store, clock=clock, ttl_seconds=settings.session_ttl_seconds)
+        history = HistoryService(store, clock=clock, writes=documents.writes)
+        # The longest a Virtuoso call can take: every attempt timing out, with the pauses between.
+        longest = timedelta(seconds=settings.virtuoso_timeout_seconds * settings.virtuoso_retry_attempts + 10)
+        commands = CommandService(
+            virtuoso=virtuoso.client,
+            sessions=sessions,
+            history=history,
+            store=store,
+            writes=documents.writes,
+            clock=clock,
+            position_trust_seconds=settings.step_position_cache_seconds,
+            longest_virtuoso_call=longest,
+        )
+        api_keys = ApiKeyService(store, clock=clock, cache_seconds=settings.api_key_cache_seconds)
+        idempotency = IdempotencyService(store, clock=clock)
+        cache = CacheService(store, clock=clock, default_ttl_seconds=settings.cache_ttl_seconds)
+        needs = [
+            api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
+            sessions.needs(),
+            cache.needs(),
+            idempotency.needs(),
+            commands.needs(),
+        ]
+        return cls(
+            settings=settings,
+            clock=clock,
+            outbox=outbox,
+            documents_capability=documents,
+            api_keys=api_keys,
+            sessions=sessions,
+            history=history,
+            idempotency=idempotency,
+            cache=cache,
+            virtuoso=virtuoso,
+            commands=commands,
+            needs=needs,
+        )
+
+    def expiring_collections(self) -> tuple[str, ...]:
+        return tuple(name for needs in self.needs for name in needs.expiring_collections)
+
+    def _periodic_jobs(self) -> list[PeriodicJob]:
+        return [
+            *(job for needs in self.needs for job in needs.periodic),
+            PeriodicJob("delete expired documents", _CLEANUP_EVERY_SECONDS, self.cleanup_expired),
+            PeriodicJob("flush the outbox", _OUTBOX_FLUSH_SECONDS, self.outbox.flush),
+        ]
+
+    async def _shut_down(self) -> None:
+        for job in (job for needs in self.needs for job in needs.at_shutdown):
+            await _logged(job)
+        with contextlib.suppress(BackendUnavailable):  # what is left waits in the outbox file
+            await self.outbox.flush()
+
+    async def pending_deliveries(self) -> int:
+        """Work accepted but not yet delivered to its backend (one read of the stored counts)."""
+        return await self.outbox.log.pending()
+
+    async def cleanup_expired(self) -> dict[str, int]:
+        """Delete expired documents of every collection a domain declared expiring; counts each.
+
+        Expired documents already read as absent; this reclaims their space (Firestore's TTL policy
+        does the same on its own, see README)."""
+        removed: dict[str, int] = {}
+        for collection in self.expiring_collections():
+            total = 0
+            while (count := await self.documents.delete_expired(collection)) > 0:
+                total += count
+            removed[collection] = total
+        return removed
+
+
+async def _logged(job: object) -> None:
+    try:
+        await job()  # type: ignore[operator]
+    except Exception:
+        logger.exception("%s failed", getattr(job, "__qualname__", job))
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

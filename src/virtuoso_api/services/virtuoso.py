@@ -1,0 +1,84 @@
+"""The Virtuoso link, chosen once from the settings: the root's decision, so ``virtuoso/`` never knows
+the sandbox exists.
+
+Three modes, reported by ``/health/ready``:
+
+- ``virtuoso``: ``VIRTUOSO_API_TOKEN`` is set; requests go to ``VIRTUOSO_BASE_URL``.
+- ``sandbox``: ``VIRTUOSO_SANDBOX`` (``serve --sandbox``); an in-process sandbox answers, reached
+  through ``httpx.ASGITransport`` (no socket), and is also mounted at ``/sandbox`` for a look inside.
+- ``unconfigured``: neither. The service runs, and the client raises the 503 that says what to set.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from virtuoso_api.config import Settings
+from virtuoso_api.kit.clock import Clock
+from virtuoso_api.virtuoso import VirtuosoClient, build_virtuoso_http, virtuoso_remote
+from virtuoso_api.virtuoso.unconfigured import unconfigured_client
+
+Mode = Literal["virtuoso", "sandbox", "unconfigured"]
+
+# Readiness probes come every few seconds; Virtuoso need not hear from each of them.
+_PING_MEMO_SECONDS = 15.0
+
+
+@dataclass
+class VirtuosoConnection:
+    mode: Mode
+    client: VirtuosoClient
+    base_url: str
+    #: The in-process sandbox's ASGI app, for the HTTP app to mount at /sandbox (sandbox mode only).
+    sandbox_app: Any = None
+    _last_ping: float = field(default=-_PING_MEMO_SECONDS)
+
+    async def ping(self) -> None:
+        """A cheap authenticated read, at most every 15 s; raises when Virtuoso does not answer."""
+        if time.monotonic() - self._last_ping < _PING_MEMO_SECONDS:
+            return
+        await self.client.list_projects(limit=1)
+        self._last_ping = time.monotonic()
+
+
+@asynccontextmanager
+async def build_virtuoso(settings: Settings, *, clock: Clock) -> AsyncIterator[VirtuosoConnection]:
+    remote = virtuoso_remote(
+        clock=clock,
+        timeout_seconds=settings.virtuoso_timeout_seconds,
+        attempts=settings.virtuoso_retry_attempts,
+        cooldown_seconds=settings.breaker_cooldown_seconds,
+    )
+    http: httpx.AsyncClient
+    if settings.virtuoso_sandbox:
+        from virtuoso_api.sandbox import BASE_PATH, DEFAULT_TOKEN, SEED, create_sandbox_app
+
+        # The service's clock, so executions progress when a test moves time on.
+        app = create_sandbox_app(token=DEFAULT_TOKEN, clock=clock)
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=f"http://sandbox{BASE_PATH}",
+            timeout=settings.virtuoso_timeout_seconds,
+        )
+        org_id = settings.virtuoso_org_id or SEED.organization_id
+        client = VirtuosoClient(http, token=DEFAULT_TOKEN, org_id=org_id, remote=remote)
+        connection = VirtuosoConnection("sandbox", client, "/sandbox" + BASE_PATH, sandbox_app=app)
+    elif settings.virtuoso_api_token is not None:
+        base_url = str(settings.virtuoso_base_url).rstrip("/")
+        http = build_virtuoso_http(base_url, timeout=settings.virtuoso_timeout_seconds)
+        token = settings.virtuoso_api_token.get_secret_value()
+        client = VirtuosoClient(http, token=token, org_id=settings.virtuoso_org_id, remote=remote)
+        connection = VirtuosoConnection("virtuoso", client, base_url)
+    else:
+        client, http = unconfigured_client()
+        connection = VirtuosoConnection("unconfigured", client, "")
+    try:
+        yield connection
+    finally:
+        await http.aclose()
