@@ -61,9 +61,9 @@ class TestPositions:
     async def test_steps_are_appended_and_insert_with_at_or_position(
         self, client: httpx.AsyncClient, services: Services, writer: dict[str, str]
     ) -> None:
-        for text in ("one", "two", "three"):
+        for expected, text in enumerate(("one", "two", "three"), start=1):
             response = await run(client, writer, "step-misc", "comment", text, checkpoint_id=CHECKPOINT)
-            assert response.json()["position"] == int(response.json()["position"])
+            assert response.json()["position"] == expected
         first = await run(
             client, writer, "step-misc", "comment", "first", "--at", "1", checkpoint_id=CHECKPOINT
         )
