@@ -4,7 +4,9 @@ Three servers, each its own process on its own port: the Virtuoso sandbox (``vir
 the floor (``bench/floor.py``: a bare FastAPI endpoint making the one ``POST /teststeps`` a step
 needs) and the service (``virtuoso-api serve`` pointed at the sandbox, SQLite in a temporary folder).
 wrk drives both sides with the same Lua script, in rounds that alternate floor and service, each
-round on a fresh checkpoint so both sides append to lists of the same lengths. For every concurrency
+round on fresh checkpoints (twice as many as connections, walked in turn, so concurrent requests
+mostly go to different checkpoints; ``--checkpoints 1`` puts a round on one) so both sides append
+to lists of the same lengths. For every concurrency
 it prints requests/s, the server's CPU per request (``/proc/<pid>/stat`` over the round) and the
 sandbox's, with the service/floor ratios; then ``virtuoso-api --help`` wall time, start to ready of
 ``serve``, and the service's idle RSS, each beside its target.
@@ -58,13 +60,23 @@ TARGET_RSS_MIB = 150.0
 # itself: wrk's own count lets 3xx through. `done` prints one JSON line for this program to read.
 WRK_SCRIPT = """
 wrk.method = "POST"
-wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-API-Key"] = os.getenv("BENCH_API_KEY")
 
+-- One body per checkpoint of the round; each thread walks them from its own offset, so requests in
+-- flight at once mostly go to different checkpoints (as many authors at work, not one).
+local bodies = {}
+for line in string.gmatch(os.getenv("BENCH_BODIES"), "[^\\n]+") do table.insert(bodies, line) end
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) non2xx = 0 end
+function setup(thread)
+  thread:set("offset", #threads * 7)
+  table.insert(threads, thread)
+end
+function init(args) non2xx = 0; counter = offset or 0 end
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, bodies[(counter % #bodies) + 1])
+end
 function response(status, headers, body)
   if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end
@@ -268,7 +280,9 @@ class Bench:
 
     def round(self, side: Side, connections: int, seconds: float) -> Round:
         assert self.sandbox is not None
-        env = os.environ | {"BENCH_BODY": side.body(self.new_checkpoint()), "BENCH_API_KEY": self.api_key}
+        count = self.options.checkpoints or 2 * connections
+        bodies = "\n".join(side.body(self.new_checkpoint()) for _ in range(count))
+        env = os.environ | {"BENCH_BODIES": bodies, "BENCH_API_KEY": self.api_key}
         threads = max(1, min(connections, os.cpu_count() or 1, 4))
         command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
         before = cpu_seconds(side.server.pid), cpu_seconds(self.sandbox.pid)
@@ -492,6 +506,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per round per side (5)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side per concurrency (3)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32], help="connections (8 32)")
+    parser.add_argument(
+        "--checkpoints",
+        type=int,
+        default=0,
+        help="fresh checkpoints per round per side (default: twice the connections; 1 = all on one)",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of uncounted load per side (2)")
     parser.add_argument("--help-runs", type=int, default=5, help="timed runs of virtuoso-api --help (5)")
     parser.add_argument("--ready-runs", type=int, default=3, help="timed starts of serve (3)")
