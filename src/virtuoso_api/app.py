@@ -18,6 +18,7 @@ from virtuoso_api.health import endpoints as health_endpoints
 from virtuoso_api.history import endpoints as history_endpoints
 from virtuoso_api.http.errors import install_error_handlers
 from virtuoso_api.http.limits import BodyLimitMiddleware
+from virtuoso_api.http.openapi import API_RESPONSES
 from virtuoso_api.http.request_context import RequestContextMiddleware
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.services import Services
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     app.add_middleware(RequestContextMiddleware)
 
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)], responses=API_RESPONSES)
     api.include_router(api_keys_endpoints.router)
     api.include_router(sessions_endpoints.router)
     api.include_router(history_endpoints.router)

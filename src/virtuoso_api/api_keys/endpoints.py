@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query, status
 from virtuoso_api.api_keys.auth import AdminAccess
 from virtuoso_api.api_keys.models import ApiKeyCreate, ApiKeyCreated, ApiKeyView
 from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.http.openapi import CONFLICT, NOT_FOUND
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses={**NOT_FOUND, **CONFLICT})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)

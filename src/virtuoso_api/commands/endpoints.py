@@ -24,9 +24,10 @@ from virtuoso_api.commands.models import (
 )
 from virtuoso_api.commands.vocabulary import catalogue
 from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.http.openapi import CONFLICT, NOT_FOUND
 from virtuoso_api.idempotency import HEADER, OnceKey
 
-router = APIRouter(prefix="/commands", tags=["commands"])
+router = APIRouter(prefix="/commands", tags=["commands"], responses={**NOT_FOUND, **CONFLICT})
 
 IdempotencyKey = Annotated[
     str | None,

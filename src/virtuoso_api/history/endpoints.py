@@ -36,7 +36,8 @@ async def command_history(
         raise Forbidden("reading another user's history needs the 'admin' scope")
     filters = HistoryFilters(
         user_id=user_id or caller.user_id,
-        checkpoint_id=None if checkpoint_id is None else parse_checkpoint_id(checkpoint_id),
+        # An empty value (``?checkpoint_id=``, as a form leaves it) is the filter left out.
+        checkpoint_id=parse_checkpoint_id(checkpoint_id) if checkpoint_id else None,
         session_id=session_id,
         command=command,
         success=success,

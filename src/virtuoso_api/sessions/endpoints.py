@@ -7,9 +7,10 @@ from fastapi import APIRouter, Response, status
 from virtuoso_api.api_keys.auth import ReadAccess, WriteAccess
 from virtuoso_api.errors import NotFound
 from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.http.openapi import CONFLICT, NOT_FOUND
 from virtuoso_api.sessions.models import SessionCreate, SessionUpdate, SessionView
 
-router = APIRouter(prefix="/sessions", tags=["sessions"])
+router = APIRouter(prefix="/sessions", tags=["sessions"], responses={**NOT_FOUND, **CONFLICT})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionView)
