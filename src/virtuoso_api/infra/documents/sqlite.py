@@ -75,6 +75,19 @@ def _use_wal(connection: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def immediate(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` in one ``BEGIN IMMEDIATE`` transaction: other processes on the file wait their turn
+    (busy timeout) instead of failing half-way; rolled back on any exception."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(connection)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return result
+
+
 def _dump(data: JsonObject) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -132,18 +145,8 @@ class SqliteDocumentStore:
             self._readers.put_nowait(connection)
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def transaction(connection: sqlite3.Connection) -> T:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(connection)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
-
         async with self._write_lock:
-            return await asyncio.to_thread(self._guarded, transaction, self._writer)
+            return await asyncio.to_thread(self._guarded, lambda c: immediate(c, work), self._writer)
 
     @staticmethod
     def _guarded(work: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection) -> T:

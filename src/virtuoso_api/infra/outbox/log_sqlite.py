@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.infra.documents.sqlite import immediate
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.files import private_dir, private_file
 from virtuoso_api.kit.timestamps import format_timestamp
@@ -85,16 +86,7 @@ class SqliteOutboxLog:
 
     async def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
         def transaction(connection: sqlite3.Connection) -> T:
-            if not write:
-                return work(connection)
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(connection)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
+            return immediate(connection, work) if write else work(connection)
 
         async with self._lock:
             try:
