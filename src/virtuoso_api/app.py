@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from virtuoso_api import __version__
 from virtuoso_api.api_keys import endpoints as api_keys_endpoints
 from virtuoso_api.api_keys.auth import authenticate
+from virtuoso_api.api_keys.deps import API_KEYS
 from virtuoso_api.api_keys.gate import AuthGateMiddleware
 from virtuoso_api.commands import endpoints as commands_endpoints
 from virtuoso_api.config import Settings, load_settings
@@ -25,13 +26,23 @@ from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
 
 
+def _hand_to_routes(app: FastAPI, services: Services) -> None:
+    """Put the running services where each domain's routes look for them (``http/deps.py``)."""
+    health_endpoints.SERVICES.put(app, services)
+    API_KEYS.put(app, services.api_keys)
+    sessions_endpoints.SESSIONS.put(app, services.sessions)
+    history_endpoints.HISTORY.put(app, services.history)
+    commands_endpoints.COMMANDS.put(app, services.commands)
+    commands_endpoints.IDEMPOTENCY.put(app, services.idempotency)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Services.running(settings, clock=clock, background=True) as services:
-            app.state.services = services
+            _hand_to_routes(app, services)
             if services.virtuoso.sandbox_app is not None:
                 app.mount("/sandbox", services.virtuoso.sandbox_app)
             yield

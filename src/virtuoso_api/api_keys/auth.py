@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from virtuoso_api.api_keys.deps import ApiKeysDep
 from virtuoso_api.api_keys.gate import PRINCIPAL
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.errors import Forbidden
-from virtuoso_api.http.deps import ServicesDep
 
 # auto_error=False: a missing key must answer in our error shape (401), not FastAPI's 403.
 api_key_header = APIKeyHeader(
@@ -21,14 +21,14 @@ api_key_header = APIKeyHeader(
 
 async def authenticate(
     request: Request,
-    services: ServicesDep,
+    api_keys: ApiKeysDep,
     key: Annotated[str | None, Security(api_key_header)],
 ) -> Principal:
     # The gate (gate.py) has checked the key before the body was read; ``key`` stays a parameter so
     # the OpenAPI document declares the scheme. Checked here only where no gate ran.
     principal = getattr(request.state, PRINCIPAL, None)
     if not isinstance(principal, Principal):
-        principal = await services.api_keys.authenticate(key)
+        principal = await api_keys.authenticate(key)
         request.state.principal = principal
     return principal
 

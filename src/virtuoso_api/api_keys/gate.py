@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from virtuoso_api.api_keys.service import ApiKeyService
+from virtuoso_api.api_keys.deps import API_KEYS
 from virtuoso_api.errors import VirtuosoApiError
 from virtuoso_api.http.asgi_errors import send_api_error
 
@@ -32,9 +32,8 @@ class AuthGateMiddleware:
             await self.app(scope, receive, send)
             return
         # Reached at request time: the services exist only once the lifespan has built them.
-        api_keys: ApiKeyService = scope["app"].state.services.api_keys
         try:
-            principal = await api_keys.authenticate(_api_key(scope))
+            principal = await API_KEYS.of(scope["app"]).authenticate(_api_key(scope))
         except VirtuosoApiError as exc:  # Unauthorized (401), BackendUnavailable (503)
             await send_api_error(scope, send, exc)
             return

@@ -6,9 +6,9 @@ created something in Virtuoso, 200 when it read; for a batch 200, 207 or the fir
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
@@ -22,10 +22,16 @@ from virtuoso_api.commands.models import (
     ManagementOutcome,
     StepOutcome,
 )
+from virtuoso_api.commands.service import CommandService
 from virtuoso_api.commands.vocabulary import catalogue
-from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.http.deps import StateKey
 from virtuoso_api.http.openapi import CONFLICT, NOT_FOUND
-from virtuoso_api.idempotency import HEADER, OnceKey
+from virtuoso_api.idempotency import HEADER, IdempotencyService, OnceKey
+
+COMMANDS: Final = StateKey[CommandService]("commands")
+IDEMPOTENCY: Final = StateKey[IdempotencyService]("idempotency")
+Commands = Annotated[CommandService, Depends(COMMANDS.get)]
+Idempotency = Annotated[IdempotencyService, Depends(IDEMPOTENCY.get)]
 
 router = APIRouter(prefix="/commands", tags=["commands"], responses={**NOT_FOUND, **CONFLICT})
 
@@ -79,12 +85,16 @@ async def list_commands(_: ReadAccess) -> dict[str, Any]:
     responses={200: {"description": "A command that only reads (list-*, get-*)"}},
 )
 async def execute_command(
-    body: CommandRequest, services: ServicesDep, caller: WriteAccess, idempotency_key: IdempotencyKey = None
+    body: CommandRequest,
+    commands: Commands,
+    idempotency: Idempotency,
+    caller: WriteAccess,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Run one command. A step command answers 201 with the step id and position Virtuoso gave it."""
-    once = await services.idempotency.run_once(
+    once = await idempotency.run_once(
         _key(caller, "commands", idempotency_key, body),
-        lambda: services.commands.execute(caller, body),
+        lambda: commands.execute(caller, body),
         result_type=_OUTCOME,
     )
     return _answer(once.value.model_dump(mode="json"), status_of(once.value), once.replayed)
@@ -96,13 +106,17 @@ async def execute_command(
     responses={207: {"description": "Some commands succeeded and some did not"}},
 )
 async def execute_batch(
-    body: BatchRequest, services: ServicesDep, caller: WriteAccess, idempotency_key: IdempotencyKey = None
+    body: BatchRequest,
+    commands: Commands,
+    idempotency: Idempotency,
+    caller: WriteAccess,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Run commands in order: 200 when all succeeded, 207 when some did, the failure's status when
     none did. With ``stop_on_error`` (the default) the rest are skipped after a failure."""
-    once = await services.idempotency.run_once(
+    once = await idempotency.run_once(
         _key(caller, "commands/batch", idempotency_key, body),
-        lambda: services.commands.execute_batch(caller, body),
+        lambda: commands.execute_batch(caller, body),
         result_type=_BATCH,
         changed=lambda batch: batch.succeeded > 0,  # a batch that made nothing frees its key
     )

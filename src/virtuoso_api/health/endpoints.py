@@ -6,20 +6,24 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from virtuoso_api import __version__
 from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, virtuoso_failure
-from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.http.deps import StateKey
 from virtuoso_api.http.errors import error_payload
 from virtuoso_api.kit.redact import redact
+from virtuoso_api.services import Services
 
 Diagnose = Callable[[Exception], Diagnosis]
 
 logger = logging.getLogger(__name__)
+#: The whole root: readiness asks every backend (health sits above the root and may know it).
+SERVICES: Final = StateKey[Services]("services")
+
 router = APIRouter(prefix="/health", tags=["health"])
 _STARTED = time.monotonic()
 _CHECK_TIMEOUT_SECONDS = 3.0
@@ -31,7 +35,7 @@ async def live() -> dict[str, Any]:
 
 
 @router.get("/ready", responses={503: {"description": "A backend does not answer; the body names it"}})
-async def ready(request: Request, services: ServicesDep) -> JSONResponse:
+async def ready(request: Request, services: Annotated[Services, Depends(SERVICES.get)]) -> JSONResponse:
     """200 when every configured backend answers, else 503 naming those that do not."""
     settings = services.settings
     documents = services.documents.backend

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from virtuoso_api.api_keys.auth import ReadAccess
 from virtuoso_api.api_keys.models import Scope
 from virtuoso_api.errors import Forbidden
 from virtuoso_api.history.models import HistoryFilters, HistoryPage
-from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.history.service import HistoryService
+from virtuoso_api.http.deps import StateKey
 from virtuoso_api.virtuoso.ids import parse_checkpoint_id
+
+HISTORY: Final = StateKey[HistoryService]("history")
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
 
 @router.get("/history", response_model=HistoryPage)
 async def command_history(
-    services: ServicesDep,
+    history: Annotated[HistoryService, Depends(HISTORY.get)],
     caller: ReadAccess,
     checkpoint_id: str | None = Query(default=None, description="456 or cp_456"),
     session_id: str | None = Query(default=None, max_length=200),
@@ -43,4 +47,4 @@ async def command_history(
         success=success,
         since=since,
     )
-    return await services.history.query(filters, limit=limit, cursor=cursor)
+    return await history.query(filters, limit=limit, cursor=cursor)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Response, status
 
 from virtuoso_api.api_keys.auth import ReadAccess, WriteAccess
 from virtuoso_api.errors import NotFound
-from virtuoso_api.http.deps import ServicesDep
+from virtuoso_api.http.deps import StateKey
 from virtuoso_api.http.openapi import CONFLICT, NOT_FOUND
 from virtuoso_api.sessions.models import SessionCreate, SessionUpdate, SessionView
+from virtuoso_api.sessions.service import SessionService
+
+SESSIONS: Final = StateKey[SessionService]("sessions")
+Sessions = Annotated[SessionService, Depends(SESSIONS.get)]
 
 router = APIRouter(prefix="/sessions", tags=["sessions"], responses={**NOT_FOUND, **CONFLICT})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionView)
-async def create_session(body: SessionCreate, services: ServicesDep, caller: WriteAccess) -> SessionView:
+async def create_session(body: SessionCreate, sessions: Sessions, caller: WriteAccess) -> SessionView:
     """Start a session on a checkpoint. With ``activate``, commands without a checkpoint go to it."""
-    return await services.sessions.create(
+    return await sessions.create(
         caller.user_id,
         checkpoint_id=body.checkpoint_id,
         name=body.name,
@@ -26,41 +32,41 @@ async def create_session(body: SessionCreate, services: ServicesDep, caller: Wri
 
 
 @router.get("", response_model=list[SessionView])
-async def list_sessions(services: ServicesDep, caller: ReadAccess) -> list[SessionView]:
+async def list_sessions(sessions: Sessions, caller: ReadAccess) -> list[SessionView]:
     """The caller's live sessions, newest first."""
-    return await services.sessions.list(caller.user_id)
+    return await sessions.list(caller.user_id)
 
 
 # Declared before /{session_id}: the original declared it after, so "current" was taken for an id.
 @router.get("/current", response_model=SessionView)
-async def current_session(services: ServicesDep, caller: ReadAccess) -> SessionView:
+async def current_session(sessions: Sessions, caller: ReadAccess) -> SessionView:
     """The caller's active session; 404 when there is none."""
-    session = await services.sessions.current(caller.user_id)
+    session = await sessions.current(caller.user_id)
     if session is None:
         raise NotFound("no active session; activate one with POST /api/v1/sessions/{id}/activate")
     return session
 
 
 @router.get("/{session_id}", response_model=SessionView)
-async def get_session(session_id: str, services: ServicesDep, caller: ReadAccess) -> SessionView:
-    return await services.sessions.get(caller.user_id, session_id)
+async def get_session(session_id: str, sessions: Sessions, caller: ReadAccess) -> SessionView:
+    return await sessions.get(caller.user_id, session_id)
 
 
 @router.patch("/{session_id}", response_model=SessionView)
 async def update_session(
-    session_id: str, body: SessionUpdate, services: ServicesDep, caller: WriteAccess
+    session_id: str, body: SessionUpdate, sessions: Sessions, caller: WriteAccess
 ) -> SessionView:
     """Change the checkpoint, name or metadata (only the fields sent)."""
-    return await services.sessions.update(caller.user_id, session_id, changes=body.changes())
+    return await sessions.update(caller.user_id, session_id, changes=body.changes())
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_session(session_id: str, services: ServicesDep, caller: WriteAccess) -> Response:
-    await services.sessions.delete(caller.user_id, session_id)
+async def delete_session(session_id: str, sessions: Sessions, caller: WriteAccess) -> Response:
+    await sessions.delete(caller.user_id, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{session_id}/activate", response_model=SessionView)
-async def activate_session(session_id: str, services: ServicesDep, caller: WriteAccess) -> SessionView:
+async def activate_session(session_id: str, sessions: Sessions, caller: WriteAccess) -> SessionView:
     """Make this the caller's active session."""
-    return await services.sessions.activate(caller.user_id, session_id)
+    return await sessions.activate(caller.user_id, session_id)
