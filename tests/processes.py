@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 import pytest
@@ -30,12 +31,17 @@ def running(
     headers: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 20,
+    output: IO[bytes] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``virtuoso-api *args`` in its own process, until ``ready`` answers 200; stopped afterwards."""
+    """``virtuoso-api *args`` in its own process, until ``ready`` answers 200; stopped afterwards.
+
+    Its output is a pipe, read when it stops (``communicate()``), or the file ``output``: a server
+    that logs more than a pipe holds (some 64 KiB, a few hundred requests) before it stops would
+    block on its next log line."""
     process = subprocess.Popen(
         [*CLI, *args],
         env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
+        stdout=output or subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
@@ -48,8 +54,11 @@ def running(
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                output = process.communicate()[0].decode()
-                pytest.fail(f"virtuoso-api {' '.join(args)} did not become ready:\n{output}")
+                said = process.communicate()[0]
+                if output is not None:
+                    output.seek(0)
+                    said = output.read()
+                pytest.fail(f"virtuoso-api {' '.join(args)} did not become ready:\n{said.decode()}")
             time.sleep(0.1)
         yield process
     finally:

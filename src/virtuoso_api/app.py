@@ -19,7 +19,8 @@ from virtuoso_api.health import endpoints as health_endpoints
 from virtuoso_api.history import endpoints as history_endpoints
 from virtuoso_api.http.errors import install_error_handlers
 from virtuoso_api.http.limits import BodyLimitMiddleware
-from virtuoso_api.http.openapi import API_RESPONSES
+from virtuoso_api.http.methods import AllowedMethodsMiddleware
+from virtuoso_api.http.openapi import API_RESPONSES, install_openapi
 from virtuoso_api.http.request_context import RequestContextMiddleware
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.services import Services
@@ -55,10 +56,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # Innermost first: the key is checked before the body is read, the size before that, and CORS
-    # and the request id wrap both, so their refusals carry the headers and the id.
+    install_openapi(app)
+    # Innermost first: the key is checked before the body is read, the size before that, a method
+    # the path does not take before that, and CORS (which answers preflights) and the request id
+    # wrap them all, so their refusals carry the headers and the id.
     app.add_middleware(AuthGateMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(AllowedMethodsMiddleware)
     if settings.cors_origins:
         # Never "*" with credentials (the original did): origins are listed, keys travel in a header.
         app.add_middleware(

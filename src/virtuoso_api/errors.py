@@ -11,7 +11,7 @@ without its text (it may hold a secret).
     ├── Unauthorized                 401 unauthorized       (WWW-Authenticate: ApiKey)
     ├── Forbidden                    403 forbidden
     ├── NotFound                     404 not_found
-    ├── Conflict                     409 conflict
+    ├── Conflict                     409 conflict           (state_conflict: details [{field, reason}])
     ├── ServiceUnavailable           503 service_unavailable
     │   └── BackendUnavailable       503, names the backend (documents, virtuoso, ...)
     ├── UpstreamRejected             502 upstream_rejected  (Virtuoso refused; its message kept)
@@ -79,6 +79,13 @@ class NotFound(VirtuosoApiError):
 class Conflict(VirtuosoApiError):
     status_code = 409
     error_type = "conflict"
+
+
+def state_conflict(field: str, reason: str) -> Conflict:
+    """A well-formed request that the current state refuses (no active session, a position past the
+    end of a checkpoint): the same request may succeed later, so it is a 409, not a 422. Names the
+    field as a 422 would."""
+    return Conflict(f"{field}: {reason}", details=[{"field": field, "reason": reason}])
 
 
 class ServiceUnavailable(VirtuosoApiError):

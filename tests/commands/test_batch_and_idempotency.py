@@ -132,7 +132,7 @@ class TestIdempotency:
     ) -> None:
         headers = {**writer, "Idempotency-Key": "k-2"}
         failed = await run(client, headers, "step-misc", "comment", "a")  # no checkpoint, no session
-        assert failed.status_code == 422
+        assert failed.status_code == 409
         await client.post(
             "/api/v1/sessions", headers=writer, json={"checkpoint_id": CHECKPOINT, "activate": True}
         )

@@ -88,25 +88,28 @@ class TestPositions:
         assert (await stored_steps(services))[1]["value"] == "1000"
 
     @pytest.mark.parametrize(
-        ("extra", "field"),
+        ("extra", "status", "field"),
         [
-            ({"position": 3}, "position"),
-            ({"args_at": "9"}, "args.--at"),
-            ({"position": 1, "args_at": "2"}, "position"),
+            # Past the end: the same request works once the checkpoint is longer, so a 409.
+            ({"position": 3}, 409, "position"),
+            ({"args_at": "9"}, 409, "args.--at"),
+            # Two positions that disagree: the request itself is wrong, so a 422.
+            ({"position": 1, "args_at": "2"}, 422, "position"),
         ],
     )
-    async def test_impossible_positions_are_422(
+    async def test_impossible_positions_are_refused(
         self,
         client: httpx.AsyncClient,
         services: Services,
         writer: dict[str, str],
         extra: dict[str, object],
+        status: int,
         field: str,
     ) -> None:
         at = extra.pop("args_at", None)
         args = ["comment", "x", *(["--at", str(at)] if at else [])]
         response = await run(client, writer, "step-misc", *args, checkpoint_id=CHECKPOINT, **extra)
-        assert response.status_code == 422, response.text
+        assert response.status_code == status, response.text
         assert response.json()["error"]["details"][0]["field"] == field
         assert await stored_steps(services) == []
 
@@ -124,7 +127,7 @@ class TestCheckpoint:
         self, client: httpx.AsyncClient, services: Services, writer: dict[str, str]
     ) -> None:
         missing = await run(client, writer, "step-misc", "comment", "a")
-        assert missing.status_code == 422
+        assert missing.status_code == 409  # well formed; the caller's state (no active session) refuses it
         assert missing.json()["error"]["details"][0] == {
             "field": "checkpoint_id",
             "reason": "no checkpoint: pass checkpoint_id (or session_id), or activate a session first",

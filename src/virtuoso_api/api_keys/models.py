@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from virtuoso_api.kit.json_values import JSON_INTEGER
 from virtuoso_api.kit.metadata import Metadata
 from virtuoso_api.kit.text import Text
 from virtuoso_api.kit.timestamps import UtcDatetime
@@ -15,7 +16,8 @@ from virtuoso_api.kit.timestamps import UtcDatetime
 COLLECTION = "api_keys"
 
 # A user id is also a document id (the caller's active session is stored under it).
-USER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
+_USER_ID = "[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}"
+USER_ID_PATTERN = re.compile(_USER_ID)
 
 
 class Scope(StrEnum):
@@ -82,8 +84,10 @@ class ApiKeyCreate(BaseModel):
 
     name: Text = Field(min_length=1, max_length=100)
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ, Scope.WRITE], min_length=1)
-    user_id: Text | None = Field(default=None, description="Whose key this is; defaults to the name")
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    user_id: Annotated[Text, WithJsonSchema({"type": "string", "pattern": f"^{_USER_ID}$"})] | None = Field(
+        default=None, description="Whose key this is; defaults to the name"
+    )
+    expires_in_days: Annotated[int, Field(ge=1, le=3650), JSON_INTEGER] | None = None
     metadata: Metadata = Field(default_factory=dict)
 
     @field_validator("user_id")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, WithJsonSchema
 
 from virtuoso_api.api_keys.auth import ReadAccess, WriteAccess
 from virtuoso_api.api_keys.models import Principal
@@ -25,23 +25,61 @@ from virtuoso_api.commands.models import (
 from virtuoso_api.commands.service import CommandService
 from virtuoso_api.commands.vocabulary import catalogue
 from virtuoso_api.http.deps import StateKey
-from virtuoso_api.http.openapi import CONFLICT, NOT_FOUND
-from virtuoso_api.idempotency import HEADER, IdempotencyService, OnceKey
+from virtuoso_api.http.openapi import (
+    FORBIDDEN,
+    JSON_BODY,
+    UPSTREAM_REFUSED,
+    ErrorEnvelope,
+    declare,
+    error,
+)
+from virtuoso_api.idempotency import HEADER, KEY_PATTERN, IdempotencyService, OnceKey
 
 COMMANDS: Final = StateKey[CommandService]("commands")
 IDEMPOTENCY: Final = StateKey[IdempotencyService]("idempotency")
 Commands = Annotated[CommandService, Depends(COMMANDS.get)]
 Idempotency = Annotated[IdempotencyService, Depends(IDEMPOTENCY.get)]
 
-router = APIRouter(prefix="/commands", tags=["commands"], responses={**NOT_FOUND, **CONFLICT})
+router = APIRouter(prefix="/commands", tags=["commands"])
 
 IdempotencyKey = Annotated[
-    str | None,
+    Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{KEY_PATTERN}$"})] | None,
     Header(
         alias=HEADER,
-        description="Send the same key when retrying: the first answer comes back and nothing runs twice",
+        description="1 to 255 printable ASCII characters. Send the same key when retrying: the first "
+        "answer comes back and nothing runs twice",
     ),
 ]
+
+_NOT_FOUND = "The checkpoint is not in Virtuoso, or the named session does not exist"
+_CONFLICT = (
+    "The checkpoint's state does not allow it (no checkpoint given and no active session, or a "
+    "position past the end), or a request with this Idempotency-Key is still running"
+)
+
+
+_COMMAND_RESPONSES: Final = declare(
+    {200: {"description": "A command that only reads (list-*, get-*)"}},
+    FORBIDDEN,
+    JSON_BODY,
+    error(404, _NOT_FOUND),
+    error(409, _CONFLICT),
+    UPSTREAM_REFUSED,
+)
+
+# A batch none of whose commands succeeded answers the first failure's status with the batch itself;
+# the request as a whole is refused in the envelope.
+_FAILED_BATCH: Final = ErrorEnvelope | BatchOutcome
+_BATCH_RESPONSES: Final = declare(
+    {207: {"description": "Some commands succeeded and some did not", "model": BatchOutcome}},
+    FORBIDDEN,
+    JSON_BODY,
+    error(404, f"None succeeded; the first failure: {_NOT_FOUND}", _FAILED_BATCH),
+    error(409, f"None succeeded; the first failure: {_CONFLICT}", _FAILED_BATCH),
+    error(422, "The body or a command is invalid (nothing ran), or none succeeded", _FAILED_BATCH),
+    error(502, "None succeeded; the first failure: Virtuoso refused the request", _FAILED_BATCH),
+    error(503, "A backend does not answer (the batch's results say which commands ran)", _FAILED_BATCH),
+)
 
 _OUTCOME: TypeAdapter[CommandOutcome] = TypeAdapter(CommandOutcome)
 _BATCH: TypeAdapter[BatchOutcome] = TypeAdapter(BatchOutcome)
@@ -82,7 +120,7 @@ async def list_commands(_: ReadAccess) -> dict[str, Any]:
     "",
     status_code=201,
     response_model=StepOutcome | ManagementOutcome,
-    responses={200: {"description": "A command that only reads (list-*, get-*)"}},
+    responses=_COMMAND_RESPONSES,
 )
 async def execute_command(
     body: CommandRequest,
@@ -103,7 +141,7 @@ async def execute_command(
 @router.post(
     "/batch",
     response_model=BatchOutcome,
-    responses={207: {"description": "Some commands succeeded and some did not"}},
+    responses=_BATCH_RESPONSES,
 )
 async def execute_batch(
     body: BatchRequest,

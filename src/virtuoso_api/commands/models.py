@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from virtuoso_api.commands.vocabulary import command_names
+from virtuoso_api.kit.json_values import JSON_INTEGER, JsonBool
 from virtuoso_api.kit.text import Text
 from virtuoso_api.virtuoso.ids import CheckpointId
+
+_COMMAND_NAMES: list[JsonValue] = [*command_names(with_aliases=True)]
+
+#: One argument of a command: any text up to 20000 characters.
+Argument = Annotated[Text, Field(max_length=20_000)]
 
 
 class CommandRequest(BaseModel):
@@ -19,18 +26,24 @@ class CommandRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command: Text = Field(min_length=1, max_length=100, examples=["step-navigate"])
-    args: list[Text] = Field(default_factory=list, max_length=100, examples=[["to", "https://example.com"]])
+    # The parser checks the name (and suggests the nearest); the document lists the names it knows.
+    command: Text = Field(
+        min_length=1,
+        max_length=100,
+        examples=["step-navigate"],
+        json_schema_extra={"enum": _COMMAND_NAMES},
+    )
+    args: list[Argument] = Field(
+        default_factory=list,
+        max_length=100,
+        examples=[["to", "https://example.com"]],
+        description="The command's arguments, as `GET /api/v1/commands` lists them for each command",
+    )
     checkpoint_id: CheckpointId | None = Field(default=None, description="456 or cp_456")
     session_id: Text | None = Field(default=None, max_length=200)
-    position: int | None = Field(default=None, ge=1, description="Insert at this 1-based position")
-
-    @field_validator("args")
-    @classmethod
-    def _bounded_args(cls, value: list[str]) -> list[str]:
-        if any(len(arg) > 20_000 for arg in value):
-            raise ValueError("each argument has at most 20000 characters")
-        return value
+    position: Annotated[int, Field(ge=1), JSON_INTEGER] | None = Field(
+        default=None, description="Insert at this 1-based position"
+    )
 
 
 class StepOutcome(BaseModel):
@@ -64,7 +77,7 @@ class BatchRequest(BaseModel):
 
     commands: list[CommandRequest] = Field(min_length=1, max_length=200)
     checkpoint_id: CheckpointId | None = Field(default=None, description="For commands that name none")
-    stop_on_error: bool = Field(default=True, description="Skip the rest after the first failure")
+    stop_on_error: JsonBool = Field(default=True, description="Skip the rest after the first failure")
 
 
 class BatchItem(BaseModel):

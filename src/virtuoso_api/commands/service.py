@@ -33,7 +33,7 @@ from virtuoso_api.commands.models import (
 )
 from virtuoso_api.commands.positions import Slot, StepPositions
 from virtuoso_api.commands.vocabulary import StepCommand, parse_command
-from virtuoso_api.errors import BackendUnavailable, InvalidInput, VirtuosoApiError
+from virtuoso_api.errors import BackendUnavailable, InvalidInput, VirtuosoApiError, state_conflict
 from virtuoso_api.history.models import Source
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.infra.documents import DocumentStore, DurableWrites
@@ -198,13 +198,13 @@ class CommandService:
         else:
             current = await self._sessions.current(caller.user_id)
             if current is None:
-                raise InvalidInput(
+                raise state_conflict(
                     "checkpoint_id",
                     "no checkpoint: pass checkpoint_id (or session_id), or activate a session first",
                 )
             session = current
         if session.checkpoint_id is None:
-            raise InvalidInput("session_id", f"session {session.session_id} has no checkpoint")
+            raise state_conflict("session_id", f"session {session.session_id} has no checkpoint")
         return Target(session.checkpoint_id, session.session_id)
 
     async def _add_step(
@@ -230,7 +230,7 @@ class CommandService:
             if position > last:
                 field = "position" if request.position else "args.--at"
                 reason = f"{position} is past the end: checkpoint {checkpoint} takes 1 to {last}"
-                raise InvalidInput(field, reason)
+                raise state_conflict(field, reason)
             in_flight = self._in_flight.new(
                 user_id=caller.user_id,
                 key_id=caller.key_id,

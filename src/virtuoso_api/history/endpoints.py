@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query
@@ -13,24 +12,41 @@ from virtuoso_api.errors import Forbidden
 from virtuoso_api.history.models import HistoryFilters, HistoryPage
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.http.deps import StateKey
-from virtuoso_api.virtuoso.ids import parse_checkpoint_id
+from virtuoso_api.http.openapi import INVALID, declare, error
+from virtuoso_api.http.query import QueryFlag, QueryInstant
+from virtuoso_api.virtuoso.ids import CheckpointIdFilter
 
 HISTORY: Final = StateKey[HistoryService]("history")
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
 
-@router.get("/history", response_model=HistoryPage)
+@router.get(
+    "/history",
+    response_model=HistoryPage,
+    responses=declare(
+        error(400, "The cursor is not one this service handed out for this query"),
+        error(403, "`user_id` names another user and the key lacks the admin scope"),
+        INVALID,
+    ),
+)
 async def command_history(
     history: Annotated[HistoryService, Depends(HISTORY.get)],
     caller: ReadAccess,
-    checkpoint_id: str | None = Query(default=None, description="456 or cp_456"),
+    checkpoint_id: CheckpointIdFilter = None,
     session_id: str | None = Query(default=None, max_length=200),
     command: str | None = Query(default=None, max_length=100),
-    success: bool | None = None,
-    since: datetime | None = Query(default=None, description="ISO 8601; entries at or after it"),
+    success: QueryFlag | None = Query(default=None, description="true or false"),
+    since: QueryInstant | None = Query(
+        default=None, description="Entries at or after this RFC 3339 date-time (2026-01-31T09:00:00Z)"
+    ),
     limit: int = Query(default=50, ge=1, le=500),
-    cursor: str | None = Query(default=None, max_length=2000),
+    cursor: str | None = Query(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="The `next_cursor` of the previous page, as it was given",
+    ),
     user_id: str | None = Query(default=None, max_length=128, description="Another user's (admin scope)"),
 ) -> HistoryPage:
     """Commands the caller executed (from HTTP, the CLI or queued tasks), newest first.
@@ -40,8 +56,7 @@ async def command_history(
         raise Forbidden("reading another user's history needs the 'admin' scope")
     filters = HistoryFilters(
         user_id=user_id or caller.user_id,
-        # An empty value (``?checkpoint_id=``, as a form leaves it) is the filter left out.
-        checkpoint_id=parse_checkpoint_id(checkpoint_id) if checkpoint_id else None,
+        checkpoint_id=checkpoint_id,
         session_id=session_id,
         command=command,
         success=success,

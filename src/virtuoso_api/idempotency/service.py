@@ -31,7 +31,9 @@ from virtuoso_api.kit.lifecycle import Needs
 
 COLLECTION = "idempotency"
 HEADER = "Idempotency-Key"
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+#: What an idempotency key may be: 1 to 255 printable ASCII characters, no spaces.
+KEY_PATTERN = "[!-~]{1,255}"
+_KEY = re.compile(KEY_PATTERN)
 _LEASE = timedelta(minutes=2)
 _KEEP = timedelta(hours=24)
 

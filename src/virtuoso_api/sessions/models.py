@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from virtuoso_api.kit.json_values import JsonBool
 from virtuoso_api.kit.metadata import Metadata
 from virtuoso_api.kit.text import Text
 from virtuoso_api.kit.timestamps import UtcDatetime
-from virtuoso_api.virtuoso.ids import CheckpointId
+from virtuoso_api.virtuoso.ids import CHECKPOINT_ID_SCHEMA, CheckpointId
 
 SESSIONS = "sessions"
 ACTIVE_SESSIONS = "active_sessions"
@@ -40,7 +41,11 @@ class SessionCreate(BaseModel):
     checkpoint_id: CheckpointId = Field(description="A Virtuoso checkpoint id: 456 or cp_456")
     name: Text | None = Field(default=None, max_length=200)
     metadata: Metadata = Field(default_factory=dict)
-    activate: bool = Field(default=False, description="Also make it the caller's active session")
+    activate: JsonBool = Field(default=False, description="Also make it the caller's active session")
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class SessionUpdate(BaseModel):
@@ -49,13 +54,17 @@ class SessionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    checkpoint_id: CheckpointId | None = None
+    # Left out, the checkpoint stays; null is refused (below), so the document offers neither null
+    # nor a null default.
+    checkpoint_id: Annotated[CheckpointId | None, WithJsonSchema(CHECKPOINT_ID_SCHEMA)] = Field(
+        default=None, json_schema_extra=_without_default
+    )
     name: Text | None = Field(default=None, max_length=200)
     metadata: Metadata | None = None
 
-    @field_validator("checkpoint_id")
+    @field_validator("checkpoint_id", mode="before")
     @classmethod
-    def _keep_a_checkpoint(cls, value: int | None) -> int | None:
+    def _keep_a_checkpoint(cls, value: Any) -> Any:
         if value is None:  # only reached when the caller sent null explicitly
             raise ValueError("a session's checkpoint can be changed but not removed")
         return value

@@ -130,9 +130,10 @@ def _build() -> tuple[dict[str, Entry], dict[str, str]]:
 _ENTRIES, _COMMAND_ALIASES = _build()
 
 
-def command_names() -> list[str]:
-    """The top-level command names (``step-assert``, ..., ``library``, ``create-project``, ...)."""
-    return list(_ENTRIES)
+def command_names(*, with_aliases: bool = False) -> list[str]:
+    """The top-level command names (``step-assert``, ..., ``library``, ``create-project``, ...), and
+    with ``with_aliases`` the other spellings the parser takes for them."""
+    return [*_ENTRIES, *(_COMMAND_ALIASES if with_aliases else ())]
 
 
 def specs() -> list[CommandSpec]:

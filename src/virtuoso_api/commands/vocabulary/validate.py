@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from virtuoso_api.errors import InvalidInput
+from virtuoso_api.virtuoso.ids import MAX_ID_DIGITS
 from virtuoso_api.virtuoso.steps import ElementPosition
 
 T = TypeVar("T")
@@ -218,9 +219,8 @@ def _cookie_path(raw: str, field: str) -> str:
 
 def record_id(prefix: str | None = None, *, name: str = "id") -> ArgType[int]:
     """A positive Virtuoso id, optionally written with ``prefix`` (``cp_456``, ``lib_7``)."""
-    pattern = re.compile(
-        rf"(?:{re.escape(prefix)})?([1-9][0-9]{{0,17}})" if prefix else r"([1-9][0-9]{0,17})"
-    )
+    digits = f"[1-9][0-9]{{0,{MAX_ID_DIGITS - 1}}}"
+    pattern = re.compile(rf"(?:{re.escape(prefix)})?({digits})" if prefix else f"({digits})")
     accepts = f"positive id such as 456 or {prefix}456" if prefix else "positive id such as 456"
 
     def convert(raw: str, field: str) -> int:
