@@ -59,7 +59,7 @@ _CONFLICT = (
 
 
 _COMMAND_RESPONSES: Final = declare(
-    {200: {"description": "A command that only reads (list-*, get-*)"}},
+    {200: {"description": "A command that only reads (list-*, get-*)", "model": ManagementOutcome}},
     FORBIDDEN,
     JSON_BODY,
     error(404, _NOT_FOUND),

@@ -8,14 +8,20 @@ so ``9.0`` is one (and is taken as ``9``); ``9.5``, ``"9"`` and ``true`` are not
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StrictBool
+from pydantic import BeforeValidator
+
+
+def _as_json(value: Any) -> str:
+    # As the caller wrote it (``"9"``, ``true``), not as Python shows it (``'9'``, ``True``).
+    return json.dumps(value, default=str)[:40]
 
 
 def _json_integer(value: Any) -> Any:
     if isinstance(value, bool | str):
-        raise ValueError("must be a JSON integer, such as 9")
+        raise ValueError(f"must be a JSON integer such as 9, got {_as_json(value)}")
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value  # an int, or something the int validator refuses with its own reason
@@ -29,5 +35,12 @@ JSON_INTEGER = BeforeValidator(_json_integer)
 #: An integer field without bounds.
 JsonInt = Annotated[int, JSON_INTEGER]
 
+
+def _json_boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {_as_json(value)}")
+    return value
+
+
 #: A boolean field: ``true`` or ``false``; not ``0``, ``1`` or ``"yes"``.
-JsonBool = StrictBool
+JsonBool = Annotated[bool, BeforeValidator(_json_boolean)]
