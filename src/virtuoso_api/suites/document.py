@@ -69,24 +69,26 @@ class _BoundedComposer(Reader, Scanner, Parser, Composer, Resolver):
         self._aliases = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: Any = event.start_mark
         if isinstance(event, AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name)", event.start_mark)
+                raise ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name)", mark)
         elif isinstance(event, NodeEvent):
             tag = getattr(event, "tag", None)
             if tag is not None and tag not in _ALLOWED_TAGS:
                 shown = tag.replace(_TAG, "!!", 1)
                 raise ComposerError(
-                    None, None, f"the tag {shown} is not allowed in a suite (plain values only)", event.start_mark
+                    None,
+                    None,
+                    f"the tag {shown} is not allowed in a suite (plain values only)",
+                    mark,
                 )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise ComposerError(
-                    None, None, f"values are nested deeper than {MAX_DEPTH} levels", event.start_mark
-                )
+                raise ComposerError(None, None, f"values are nested deeper than {MAX_DEPTH} levels", mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -120,7 +122,9 @@ class _TreeBuilder:
                 line, path, f"the file expands to more than {MAX_VALUES} values (through its aliases)"
             )
         if depth > MAX_DEPTH:  # only a cycle (&a [*a]) gets here: the composer bounds written nesting
-            raise StepProblem(line, path, f"values are nested deeper than {MAX_DEPTH} levels (an alias loop?)")
+            raise StepProblem(
+                line, path, f"values are nested deeper than {MAX_DEPTH} levels (an alias loop?)"
+            )
         if isinstance(node, yaml.ScalarNode):
             kind = _KINDS.get(str(node.tag), "str")
             return Scalar(line, path, _valid_text(str(node.value), line, path), kind)
@@ -172,7 +176,9 @@ def _json_problem(text: str) -> StepProblem | None:
     except json.JSONDecodeError as exc:
         return StepProblem(exc.lineno, "", f"not valid JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
-        return StepProblem(None, "", f"not readable as JSON: values are nested deeper than {MAX_DEPTH} levels")
+        return StepProblem(
+            None, "", f"not readable as JSON: values are nested deeper than {MAX_DEPTH} levels"
+        )
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         return StepProblem(None, "", f"not readable as JSON: {exc}")
     return None

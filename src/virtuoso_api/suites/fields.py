@@ -66,7 +66,9 @@ class Args:
 class Context:
     """What every step of one suite shares: its variables, its base URL and where warnings go."""
 
-    def __init__(self, variables: Variables, warn: Callable[[int, str, str], None], base_url: str | None) -> None:
+    def __init__(
+        self, variables: Variables, warn: Callable[[int, str, str], None], base_url: str | None
+    ) -> None:
         self.variables = variables
         self.warn = warn
         self.base_url = base_url
@@ -231,11 +233,15 @@ class Fields:
         if not self._main_taken:
             assert self._main is not None
             raise StepProblem(
-                self._main.line, self._main.path, f"{self.verb} takes named fields here, not {describe(self._main)}"
+                self._main.line,
+                self._main.path,
+                f"{self.verb} takes named fields here, not {describe(self._main)}",
             )
         for name, entry in self._named.items():
             if name not in self._taken:
                 known = ", ".join(self._asked) or "no other keys"
                 raise StepProblem(
-                    entry.key.line, entry.key.path, f"{self.verb} does not take {name!r:.40} (it takes: {known})"
+                    entry.key.line,
+                    entry.key.path,
+                    f"{self.verb} does not take {name!r:.40} (it takes: {known})",
                 )

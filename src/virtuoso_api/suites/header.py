@@ -57,10 +57,14 @@ def _fields(mapping: Mapping, allowed: dict[str, str], where: str) -> dict[str, 
         name = allowed.get(entry.name)
         if name is None:
             known = ", ".join(dict.fromkeys(allowed))
-            raise StepProblem(entry.key.line, entry.key.path, f"unknown key {entry.name!r:.40} {where}; known keys: {known}")
+            raise StepProblem(
+                entry.key.line, entry.key.path, f"unknown key {entry.name!r:.40} {where}; known keys: {known}"
+            )
         if name in found:
             first = found[name].name
-            raise StepProblem(entry.key.line, entry.key.path, f"{entry.name} and {first} both give the {name}; keep one")
+            raise StepProblem(
+                entry.key.line, entry.key.path, f"{entry.name} and {first} both give the {name}; keep one"
+            )
         found[name] = entry
     return found
 
@@ -109,15 +113,23 @@ def _infrastructure(header: Header, entries: dict[str, Entry], block: Mapping | 
         for name in ("project", "goal", "journey", "checkpoint"):
             if name in found:
                 if name in refs:
-                    raise StepProblem(found[name].key.line, found[name].key.path, f"the {name} is given twice")
+                    raise StepProblem(
+                        found[name].key.line, found[name].key.path, f"the {name} is given twice"
+                    )
                 refs[name] = _ref(found[name], name)
         if "organization_id" in found:
             organization = _id(scalar(found["organization_id"].value, "organization_id"), "organization_id")
         if found is not entries and "starting_url" in found:
             if header.starting_url is not None:
-                raise StepProblem(found["starting_url"].key.line, found["starting_url"].key.path, "the starting URL is given twice")
+                raise StepProblem(
+                    found["starting_url"].key.line,
+                    found["starting_url"].key.path,
+                    "the starting URL is given twice",
+                )
             header.starting_url = scalar(found["starting_url"].value, "starting_url")
-    header.infrastructure = Infrastructure(organization, refs.get("project"), refs.get("goal"), refs.get("journey"), refs.get("checkpoint"))
+    header.infrastructure = Infrastructure(
+        organization, refs.get("project"), refs.get("goal"), refs.get("journey"), refs.get("checkpoint")
+    )
 
 
 def _whole(node: Scalar, what: str) -> int:
@@ -144,16 +156,24 @@ def _config(header: Header, node: Node) -> None:
     found = _fields(node, allowed, "in config")
     config = SuiteConfig()
     if "continue_on_error" in found and "on_error" in found:
-        raise StepProblem(found["on_error"].key.line, found["on_error"].key.path, "give continue_on_error or on_error, not both")
+        raise StepProblem(
+            found["on_error"].key.line,
+            found["on_error"].key.path,
+            "give continue_on_error or on_error, not both",
+        )
     if "continue_on_error" in found:
-        config = SuiteConfig(continue_on_error=scalar(found["continue_on_error"].value, "continue_on_error").boolean())
+        config = SuiteConfig(
+            continue_on_error=scalar(found["continue_on_error"].value, "continue_on_error").boolean()
+        )
     if "on_error" in found:
         value = scalar(found["on_error"].value, "on_error")
         choice = value.text.strip().lower()
         if choice not in ("continue", "stop", "fail"):
             raise StepProblem(value.line, value.path, f"on_error is continue or stop, got {value.text!r:.20}")
         config = SuiteConfig(continue_on_error=choice == "continue")
-    timeout = _whole(scalar(found["timeout"].value, "timeout"), "timeout (seconds)") if "timeout" in found else None
+    timeout = (
+        _whole(scalar(found["timeout"].value, "timeout"), "timeout (seconds)") if "timeout" in found else None
+    )
     retries = _whole(scalar(found["retries"].value, "retries"), "retries") if "retries" in found else None
     viewport = _text(found["viewport"].value, "viewport") if "viewport" in found else None
     header.config = SuiteConfig(config.continue_on_error, timeout, retries, viewport)
@@ -170,7 +190,9 @@ def _variable_value(node: Node, name: str) -> Value:
     if isinstance(node, Sequence):
         return [scalar(item, f"an item of {name}").text for item in node]
     if isinstance(node, Mapping):
-        raise StepProblem(node.line, node.path, f"{name}: a variable holds a value or a list of values, not a map")
+        raise StepProblem(
+            node.line, node.path, f"{name}: a variable holds a value or a list of values, not a map"
+        )
     return "" if node.is_null else node.text
 
 
@@ -181,15 +203,22 @@ def _variables(header: Header, node: Node, key: str) -> None:
         pairs = [(entry.key, entry.value) for entry in node]
     elif isinstance(node, Sequence):
         for item in node:
-            if not isinstance(item, Mapping) or item.get("name") is None or set(item.names()) - {"name", "value"}:
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if not isinstance(item, Mapping) or name is None or set(item.names()) - {"name", "value"}:
                 raise StepProblem(item.line, item.path, f"each of {key} is {{name: NAME, value: VALUE}}")
-            pairs.append((scalar(item.get("name"), "name"), item.get("value") or Scalar(item.line, item.path, "", "null")))  # type: ignore[arg-type]
+            pairs.append(
+                (scalar(name, "name"), item.get("value") or Scalar(item.line, item.path, "", "null"))
+            )
     else:
-        raise StepProblem(node.line, node.path, f"{key} must be a map of names to values, got {describe(node)}")
+        raise StepProblem(
+            node.line, node.path, f"{key} must be a map of names to values, got {describe(node)}"
+        )
     for name_node, value in pairs:
         name = name_node.text.strip()
         if NAME.fullmatch(name) is None:
-            raise StepProblem(name_node.line, name_node.path, f"{name!r:.40} is not a variable name (letters, digits, _)")
+            raise StepProblem(
+                name_node.line, name_node.path, f"{name!r:.40} is not a variable name (letters, digits, _)"
+            )
         if name in header.variables:
             raise StepProblem(name_node.line, name_node.path, f"the variable {name} is defined twice")
         header.variables[name] = _variable_value(value, name)
@@ -210,7 +239,9 @@ def read_header(root: Mapping) -> Header:
     block = found.get("infrastructure")
     if block is not None and not isinstance(block.value, Mapping):
         raise StepProblem(block.value.line, block.value.path, "infrastructure must be a map")
-    _infrastructure(header, found, block.value if block is not None and isinstance(block.value, Mapping) else None)
+    _infrastructure(
+        header, found, block.value if block is not None and isinstance(block.value, Mapping) else None
+    )
     if "config" in found:
         _config(header, found["config"].value)
     for key in ("variables", "data"):

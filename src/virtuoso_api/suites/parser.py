@@ -21,7 +21,7 @@ from virtuoso_api.suites.header import SECTIONS, Header, read_header
 from virtuoso_api.suites.model import Dialect, Section, Suite
 from virtuoso_api.suites.problems import Problem, StepProblem, SuiteInvalid
 from virtuoso_api.suites.steps import StepReader, TooManySteps, is_extended
-from virtuoso_api.suites.tree import Mapping, Node, Sequence, describe
+from virtuoso_api.suites.tree import Mapping, Scalar, Sequence, describe
 from virtuoso_api.suites.variables import NAME, Value, Variables
 
 
@@ -31,13 +31,19 @@ def parse_assignments(assignments: SequenceType[str], field: str = "--var") -> d
     for assignment in assignments:
         name, equals, value = assignment.partition("=")
         if not equals or NAME.fullmatch(name.strip()) is None:
-            raise InvalidInput(field, f"must be NAME=VALUE with a variable name (letters, digits, _), got {assignment!r:.60}")
+            raise InvalidInput(
+                field, f"must be NAME=VALUE with a variable name (letters, digits, _), got {assignment!r:.60}"
+            )
         values[name.strip()] = value
     return values
 
 
 def _dialect(root: Mapping, header: Header) -> Dialect:
-    if "steps" not in header.sections and "setup" not in header.sections and "teardown" not in header.sections:
+    if (
+        "steps" not in header.sections
+        and "setup" not in header.sections
+        and "teardown" not in header.sections
+    ):
         raise StepProblem(root.line, "", "no steps: list them under steps (or setup, do and teardown)")
     used = {key for key, _ in header.sections.values()}
     if "do" in used or ("steps" not in used and ("setup" in used or "teardown" in used)):
@@ -55,13 +61,12 @@ def _default_name(source: str) -> str | None:
     return stem if stem and source not in ("-", "<stdin>", "body") else None
 
 
-def _starting_url(header: Header, context: Context, problems: list[Problem]) -> str | None:
-    node = header.starting_url
+def _url(node: Scalar | None, context: Context, problems: list[Problem]) -> str | None:
+    """The starting or base URL: variables filled in, an absolute http(s) URL (the vocabulary's rule)."""
     if node is None or node.is_null:
         return None
     try:
-        text = context.url(node, relative=False)
-        return URL.convert(text, node.path)
+        return URL.convert(context.url(node, relative=False), node.path)
     except InvalidInput as exc:
         problems.append(Problem(node.line, node.path, exc.reason))
     except StepProblem as exc:
@@ -73,6 +78,41 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     # A loop repeats its body's problem once per item: report it once, in file order.
     seen = dict.fromkeys(problems)
     return sorted(seen, key=lambda p: (p.line or 0, p.field))
+
+
+def _read(content: str | bytes, syntax: Syntax | None) -> tuple[Mapping, Header, Dialect, Syntax]:
+    text = decode(content) if isinstance(content, bytes) else content
+    document = load_document(text, syntax=syntax)
+    root = document.root
+    if not isinstance(root, Mapping):
+        what = "an empty file" if root is None else describe(root)
+        raise StepProblem(
+            root.line if root else None, "", f"a suite is a map with name and steps, got {what}"
+        )
+    header = read_header(root)
+    return root, header, _dialect(root, header), document.syntax
+
+
+def _sections(header: Header, context: Context, problems: list[Problem]) -> list[Section]:
+    reader = StepReader()
+    sections: list[Section] = []
+    try:
+        for section in SECTIONS:
+            if section not in header.sections:
+                continue
+            key, node = header.sections[section]
+            try:
+                steps = reader.read(node, context)
+            except StepProblem as exc:
+                problems.append(exc.problem)
+                continue
+            if isinstance(node, Sequence) and not node.items:
+                problems.append(Problem(node.line, node.path, f"{key} has no steps"))
+            sections.append(Section(key, node.line, tuple(steps)))
+    except TooManySteps as exc:
+        problems.append(exc.problem)
+    problems.extend(reader.problems)
+    return sections
 
 
 def parse_suite(
@@ -93,53 +133,20 @@ def parse_suite(
         warnings.append(Problem(line, path, message))
 
     try:
-        text = decode(content) if isinstance(content, bytes) else content
-        document = load_document(text, syntax=syntax)
-        root = document.root
-        if not isinstance(root, Mapping):
-            what = "an empty file" if root is None else describe(root)
-            raise StepProblem(root.line if root else None, "", f"a suite is a map with name and steps, got {what}")
-        header = read_header(root)
-        dialect = _dialect(root, header)
+        root, header, dialect, used = _read(content, syntax)
     except StepProblem as exc:
         raise SuiteInvalid(source, [exc.problem]) from None
     warnings.extend(Problem(*item) for item in header.warnings)
     values: dict[str, Value] = {**header.variables, **(variables or {})}
     store = Variables(values, warn)
     problems: list[Problem] = []
-    base = header.base_url
-    context = Context(store, warn, None)
-    base_url = None
-    if base is not None:
-        try:
-            base_url = URL.convert(context.url(base, relative=False), base.path)
-        except InvalidInput as exc:
-            problems.append(Problem(base.line, base.path, exc.reason))
-        except StepProblem as exc:
-            problems.append(exc.problem)
+    base_url = _url(header.base_url, Context(store, warn, None), problems)
     context = Context(store, warn, base_url)
-    starting_url = _starting_url(header, context, problems) or base_url
+    starting_url = _url(header.starting_url, context, problems) or base_url
     name = header.name or _default_name(source)
     if name is None:
         problems.append(Problem(root.line, "name", "a suite needs a name (name: or test:)"))
-    reader = StepReader()
-    sections: list[Section] = []
-    try:
-        for section in SECTIONS:
-            if section not in header.sections:
-                continue
-            key, node = header.sections[section]
-            try:
-                steps = reader.read(node, context)
-            except StepProblem as exc:
-                problems.append(exc.problem)
-                continue
-            if not steps and isinstance(node, Sequence) and not node.items:
-                problems.append(Problem(node.line, node.path, f"{key} has no steps"))
-            sections.append(Section(key, node.line, tuple(steps)))
-    except TooManySteps as exc:
-        problems.append(exc.problem)
-    problems.extend(reader.problems)
+    sections = _sections(header, context, problems)
     if problems:
         raise SuiteInvalid(source, _unique(problems))
     if not any(section.steps for section in sections):
@@ -150,7 +157,7 @@ def parse_suite(
         name=name,
         description=header.description,
         dialect=dialect,
-        syntax=document.syntax,
+        syntax=used,
         starting_url=starting_url,
         infrastructure=header.infrastructure,
         config=header.config,
@@ -158,7 +165,3 @@ def parse_suite(
         sections=tuple(sections),
         warnings=tuple(_unique(warnings)),
     )
-
-
-def node_line(node: Node) -> int:
-    return node.line

@@ -62,7 +62,9 @@ class TooManySteps(Exception):
 
     def __init__(self, line: int, path: str) -> None:
         super().__init__()
-        self.problem = Problem(line, path, f"the suite has more than {MAX_STEPS} steps; split it into several files")
+        self.problem = Problem(
+            line, path, f"the suite has more than {MAX_STEPS} steps; split it into several files"
+        )
 
 
 def is_extended(step: Node) -> bool:
@@ -108,7 +110,9 @@ class StepReader:
         if found.handler == "if":
             return self._if(first, item, context)
         if found.handler == "run":
-            raise StepProblem(first.key.line, first.key.path, "running another suite is not supported; copy its steps")
+            raise StepProblem(
+                first.key.line, first.key.path, "running another suite is not supported; copy its steps"
+            )
         main, named = _split(first, item.entries[1:])
         return [self._step(found, Fields(first.name, item.line, item.path, main, named, context), item)]
 
@@ -138,10 +142,14 @@ class StepReader:
         over = spec.get("over")
         body = spec.get("do")
         if over is None or body is None:
-            raise StepProblem(spec.line, spec.path, "loop needs over: (a list, or a list from data) and do: (steps)")
+            raise StepProblem(
+                spec.line, spec.path, "loop needs over: (a list, or a list from data) and do: (steps)"
+            )
         unknown = [name for name in spec.names() if name not in ("over", "as", "do", "max")]
         if unknown:
-            raise StepProblem(spec.line, spec.path, f"loop takes over, as, do and max, not {unknown[0]!r:.40}")
+            raise StepProblem(
+                spec.line, spec.path, f"loop takes over, as, do and max, not {unknown[0]!r:.40}"
+            )
         values = _loop_values(over, context)
         name_node = spec.get("as")
         name = scalar(name_node, "as").text.strip().removeprefix("$") if name_node else "item"
@@ -162,7 +170,9 @@ class StepReader:
         spec = _only(first, item)
         condition = spec.get("cond") or spec.get("condition")
         if condition is None:
-            raise StepProblem(spec.line, spec.path, "if needs cond: (a condition on the file's data), then: and else:")
+            raise StepProblem(
+                spec.line, spec.path, "if needs cond: (a condition on the file's data), then: and else:"
+            )
         unknown = [name for name in spec.names() if name not in ("cond", "condition", "then", "else")]
         if unknown:
             raise StepProblem(spec.line, spec.path, f"if takes cond, then and else, not {unknown[0]!r:.40}")
@@ -176,7 +186,9 @@ def _split(first: Entry, siblings: tuple[Entry, ...]) -> tuple[Node | None, list
         nested = {entry.name for entry in first.value}
         for sibling in siblings:
             if sibling.name in nested:
-                raise StepProblem(sibling.key.line, sibling.key.path, f"{sibling.name} is also given inside {first.name}")
+                raise StepProblem(
+                    sibling.key.line, sibling.key.path, f"{sibling.name} is also given inside {first.name}"
+                )
         return None, [*first.value.entries, *siblings]
     return first.value, list(siblings)
 
@@ -186,7 +198,11 @@ def _extended(item: Mapping, context: Context) -> tuple[Verb, Fields]:
     action = item.get("action")
     command = item.get("command")
     group_node = item.get("type") if command is not None and action is None else None
-    named = [entry for entry in item if entry.name not in ("action", "command") and not (group_node and entry.name == "type")]
+    named = [
+        entry
+        for entry in item
+        if entry.name not in ("action", "command") and not (group_node and entry.name == "type")
+    ]
     word_node = scalar(action if action is not None else command, "action")  # type: ignore[arg-type]
     word = normalise(word_node.text)
     group = normalise(scalar(group_node, "type").text) if group_node is not None else None
@@ -196,22 +212,33 @@ def _extended(item: Mapping, context: Context) -> tuple[Verb, Fields]:
     elif group == "wait":
         found = VERBS["wait"]
         if word == "time":  # the extended form's time is milliseconds, as the original's wait time
-            named = [Entry(Scalar(e.key.line, e.key.path, "ms", "str"), e.value) if e.name == "value" else e for e in named]
+            named = [
+                Entry(Scalar(e.key.line, e.key.path, "ms", "str"), e.value) if e.name == "value" else e
+                for e in named
+            ]
     elif group == "navigate" and word in ("to", "url", "goto"):
         found = VERBS["navigate"]
     else:
         found = verb(word) or (verb(group) if group else None)
     if found is None or found.handler in ("if", "loop", "run"):
-        raise StepProblem(word_node.line, word_node.path, f"unknown action {word_node.text!r:.40}; actions are {_STEP_NAMES}")
+        raise StepProblem(
+            word_node.line,
+            word_node.path,
+            f"unknown action {word_node.text!r:.40}; actions are {_STEP_NAMES}",
+        )
     return found, Fields(word_node.text, item.line, item.path, None, named, context)
 
 
 def _only(first: Entry, item: Mapping) -> Mapping:
     if len(item.entries) > 1:
         extra = item.entries[1]
-        raise StepProblem(extra.key.line, extra.key.path, f"{first.name} takes no sibling keys; put them inside it")
+        raise StepProblem(
+            extra.key.line, extra.key.path, f"{first.name} takes no sibling keys; put them inside it"
+        )
     if not isinstance(first.value, Mapping):
-        raise StepProblem(first.value.line, first.value.path, f"{first.name} takes a map, got {describe(first.value)}")
+        raise StepProblem(
+            first.value.line, first.value.path, f"{first.name} takes a map, got {describe(first.value)}"
+        )
     return first.value
 
 

@@ -97,7 +97,8 @@ class Variables:
             raise StepProblem(
                 node.line,
                 node.path,
-                f"{written} {what}: pass --var {name}=VALUE, or define {name} in the file's variables (or data)",
+                f"{written} {what}: pass --var {name}=VALUE, "
+                f"or define {name} in the file's variables (or data)",
             )
         return self._single(name, value, node)
 

@@ -14,7 +14,9 @@ def _action(fields: Fields, choices: dict[str, str], what: str) -> tuple[str, Sc
     node = fields.main() or fields.required(f"an action ({', '.join(sorted(set(choices)))})", "action")
     action = choices.get(node.text.strip().lower().replace("_", "-"))
     if action is None:
-        raise fields.problem(f"{what} is one of {', '.join(sorted(set(choices)))}, got {node.text!r:.40}", node)
+        raise fields.problem(
+            f"{what} is one of {', '.join(sorted(set(choices)))}, got {node.text!r:.40}", node
+        )
     return action, node
 
 
@@ -69,7 +71,9 @@ def _tab(fields: Fields, node: Scalar) -> Args:
         return fields.args("step-window", "switch", "tab", _TAB_TARGETS[spelled])
     index = _TAB_INDEX.fullmatch(spelled)
     if index is None:
-        raise fields.problem(f"a tab is next, previous or its 0-based index (tab-1), got {node.text!r:.40}", node)
+        raise fields.problem(
+            f"a tab is next, previous or its 0-based index (tab-1), got {node.text!r:.40}", node
+        )
     return fields.args("step-window", "switch", "tab", "index").add(index.group(1), node)
 
 
@@ -87,7 +91,12 @@ def switch_frame(fields: Fields) -> Args:
     return fields.args("step-window", "switch", "iframe").add(fields.context.text(node), node)
 
 
-_WINDOW_ACTIONS: Final = {"resize": "resize", "maximize": "maximize", "maximise": "maximize", "switch": "switch"}
+_WINDOW_ACTIONS: Final = {
+    "resize": "resize",
+    "maximize": "maximize",
+    "maximise": "maximize",
+    "switch": "switch",
+}
 
 
 def window(fields: Fields) -> Args:
@@ -132,7 +141,7 @@ def dialog(fields: Fields) -> Args:
             raise fields.problem("is accept or dismiss (or {type: confirm|prompt, ...})", main)
         return fields.args("step-dialog", "dismiss-alert")
     kind_node = fields.field("type")
-    kind = (kind_node.text.strip().lower() if kind_node else "alert")
+    kind = kind_node.text.strip().lower() if kind_node else "alert"
     action = fields.field("action")
     accept = fields.field("accept")
     answer = _DIALOG_ANSWERS.get(action.text.strip().lower()) if action else None
@@ -144,11 +153,14 @@ def dialog(fields: Fields) -> Args:
         return fields.args("step-dialog", "dismiss-alert")
     if kind == "confirm":
         return fields.args("step-dialog", "dismiss-confirm").flag(
-            "accept" if answer == "accept" else "reject", action or accept or kind_node or Scalar(fields.line, fields.path, "", "str")
+            "accept" if answer == "accept" else "reject",
+            action or accept or kind_node or Scalar(fields.line, fields.path, "", "str"),
         )
     if kind == "prompt":
         if answer in ("reject", "dismiss"):
-            raise fields.problem("a prompt can only be answered (accepted), with or without text", action or accept)
+            raise fields.problem(
+                "a prompt can only be answered (accepted), with or without text", action or accept
+            )
         text = fields.field("text", "with", "value")
         if text is None:
             return fields.args("step-dialog", "dismiss-prompt")
@@ -164,4 +176,6 @@ def comment(fields: Fields) -> Args:
 def execute(fields: Fields) -> Args:
     script = fields.main() or fields.required("the script", "script", "code", "value")
     # Only {{name}} is filled in: in JavaScript, $name is the script's own.
-    return fields.args("step-misc", "execute").add(fields.context.variables.text(script, dollar=False), script)
+    return fields.args("step-misc", "execute").add(
+        fields.context.variables.text(script, dollar=False), script
+    )

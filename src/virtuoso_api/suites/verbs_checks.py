@@ -11,7 +11,9 @@ from virtuoso_api.suites.tree import Scalar
 #: Assertion names as people write them (``type``/``assertion``/``command`` of an assert step).
 _KINDS: Final = {
     **dict.fromkeys(("exists", "exist", "present", "visible", "see"), "exists"),
-    **dict.fromkeys(("not-exists", "not-exist", "absent", "not-present", "not-visible", "hidden"), "not-exists"),
+    **dict.fromkeys(
+        ("not-exists", "not-exist", "absent", "not-present", "not-visible", "hidden"), "not-exists"
+    ),
     **dict.fromkeys(("equals", "equal", "eq", "value", "text-equals", "has-text"), "equals"),
     **dict.fromkeys(("not-equals", "not-equal", "neq", "ne"), "not-equals"),
     "checked": "checked",
@@ -51,7 +53,10 @@ def _kind(fields: Fields, preset: str | None) -> tuple[str, Scalar | None]:
         if spelled == "text":  # assertion: text -- the text is there, or equals the expected value
             spelled = "equals" if fields.given(*_EXPECTED_KEYS) else "exists"
         if spelled not in _KINDS:
-            raise fields.problem(f"unknown assertion {named.text!r:.40}; use one of {', '.join(sorted(set(_KINDS.values())))}", named)
+            raise fields.problem(
+                f"unknown assertion {named.text!r:.40}; use one of {', '.join(sorted(set(_KINDS.values())))}",
+                named,
+            )
         kind = _KINDS[spelled]
     for key, implied in _VALUE_KEYS.items():
         value = fields.field(key)
@@ -77,7 +82,11 @@ def assertion(fields: Fields, preset: str | None) -> Args:
             "leave it out to check the element anywhere on the page",
             where,
         )
-    pair = fields.pair((*HINT_KEYS, *_EXPECTED_KEYS, "variable", "name", *_VALUE_KEYS)) if kind in _WITH_VALUE else None
+    pair = (
+        fields.pair((*HINT_KEYS, *_EXPECTED_KEYS, "variable", "name", *_VALUE_KEYS))
+        if kind in _WITH_VALUE
+        else None
+    )
     if kind == "variable":
         return _assert_variable(fields)
     element = pair[0] if pair else fields.hint(HINT_KEYS if kind in _WITH_VALUE else (*HINT_KEYS, "value"))
@@ -86,8 +95,8 @@ def assertion(fields: Fields, preset: str | None) -> Args:
     in_tag = _IN_TAG.match(element.text)
     if in_tag is not None:
         raise fields.problem(
-            f"{element.text!r:.60} limits the check to <{in_tag.group('tag')}> elements, which no assertion can "
-            f"express; write {in_tag.group('text')!r:.60} to check it anywhere on the page",
+            f"{element.text!r:.60} limits the check to <{in_tag.group('tag')}> elements, which no "
+            f"assertion can express; write {in_tag.group('text')!r:.60} to check it anywhere on the page",
             element,
         )
     args = fields.args("step-assert", kind).add(fields.context.text(element), element)
@@ -96,7 +105,9 @@ def assertion(fields: Fields, preset: str | None) -> Args:
     if value is None:
         value = pair[1] if pair else fields.field(*_EXPECTED_KEYS)
     if value is None:
-        raise fields.problem(f"a {kind} assertion needs the value to compare with ({', '.join(_EXPECTED_KEYS)})")
+        raise fields.problem(
+            f"a {kind} assertion needs the value to compare with ({', '.join(_EXPECTED_KEYS)})"
+        )
     return args.add(fields.context.text(value), value)
 
 
@@ -147,7 +158,11 @@ def wait(fields: Fields) -> Args:
         if ms is not None:
             return fields.args("step-wait", "time").add(ms, main)
         return fields.args("step-wait", "element").add(fields.context.text(main), main)
-    for keys, unit in ((("time", "ms", "milliseconds"), "ms"), (("seconds", "secs", "s"), "s"), (("value",), None)):
+    for keys, unit in (
+        (("time", "ms", "milliseconds"), "ms"),
+        (("seconds", "secs", "s"), "s"),
+        (("value",), None),
+    ):
         node = fields.field(*keys)
         if node is not None:
             ms = _milliseconds(fields, node, unit)
@@ -186,7 +201,11 @@ def store(fields: Fields) -> Args:
         raise fields.problem(f"type is one of {', '.join(_STORE_TYPES)}", kind_node)
     if kind == "literal":
         value = fields.required("the value to store", "value")
-        return fields.args("step-data", "store", "literal").add(fields.context.text(value), value).add(into.text, into)
+        return (
+            fields.args("step-data", "store", "literal")
+            .add(fields.context.text(value), value)
+            .add(into.text, into)
+        )
     element = fields.hint(("selector", "element", "from", "target", "hint"), main=False)
     if element is None:
         raise fields.problem("needs the element to read (selector, element or from)")

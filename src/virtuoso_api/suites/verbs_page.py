@@ -4,17 +4,35 @@ mouse, upload. Each reads its :class:`Fields` and builds the vocabulary command 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 from virtuoso_api.suites.fields import HINT_KEYS, Args, Fields
 from virtuoso_api.suites.tree import Scalar, Sequence, scalar
 
 #: Where the text goes in a write, by the spellings people use (``in`` from compact files).
-FIELD_KEYS: Final = ("in", "into", "selector", "element", "target", "field", "hint", "label", "placeholder", "css", "xpath")
+FIELD_KEYS: Final = (
+    "in",
+    "into",
+    "selector",
+    "element",
+    "target",
+    "field",
+    "hint",
+    "label",
+    "placeholder",
+    "css",
+    "xpath",
+)
 _TEXT_KEYS: Final = ("text", "value", "content", "with")
 #: ``TEXT in "FIELD"`` (compact ``t:``): the field is quoted, so "Sign in now" is never split.
 _TEXT_IN_FIELD = re.compile(r"^(?P<text>.*?)\s+in\s+(?P<quote>[\"'])(?P<field>.+)(?P=quote)\s*$", re.DOTALL)
-_PAGE_SCROLLS: Final = {"top": "scroll-top", "bottom": "scroll-bottom", "up": "scroll-up", "down": "scroll-down"}
+_PAGE_SCROLLS: Final = {
+    "top": "scroll-top",
+    "bottom": "scroll-bottom",
+    "up": "scroll-up",
+    "down": "scroll-down",
+}
 
 
 def _unquote(text: str) -> str:
@@ -96,7 +114,7 @@ def click(fields: Fields) -> Args:
     return args
 
 
-def _gesture(subcommand: str) -> object:
+def _gesture(subcommand: str) -> Callable[[Fields], Args]:
     def handler(fields: Fields) -> Args:
         hint = _element(fields)
         return fields.args("step-interact", subcommand).add(fields.context.text(hint), hint)
@@ -126,7 +144,7 @@ def _text_and_field(fields: Fields) -> tuple[Scalar, Scalar]:
             )
     if target is None:
         raise fields.problem(
-            f"needs the field to write into ({', '.join(FIELD_KEYS[:3])}, ...; or TEXT in \"FIELD\")"
+            f'needs the field to write into ({", ".join(FIELD_KEYS[:3])}, ...; or TEXT in "FIELD")'
         )
     if text is None:
         raise fields.problem(f"needs the text to write ({', '.join(_TEXT_KEYS)})")
@@ -163,19 +181,25 @@ def key(fields: Fields) -> Args:
 
 
 def select(fields: Fields) -> Args:
-    dropdown = fields.hint(("selector", "element", "from", "dropdown", "target", "hint", "label", "css"), main=False)
+    dropdown = fields.hint(
+        ("selector", "element", "from", "dropdown", "target", "hint", "label", "css"), main=False
+    )
     if dropdown is None:
         raise fields.problem("needs the drop-down (selector, element or from)")
     index = fields.field("index")
     last = fields.field("last")
     option = fields.field("option", "value", "text")
-    chosen = [name for name, given in (("option", option), ("index", index), ("last", last)) if given is not None]
+    chosen = [
+        name for name, given in (("option", option), ("index", index), ("last", last)) if given is not None
+    ]
     if len(chosen) != 1:
         raise fields.problem("needs exactly one of option (or value, text), index or last: true")
     args = fields.args("step-interact", "select")
     if option is not None:
-        return args.add("option", option).add(fields.context.text(dropdown), dropdown).add(
-            fields.context.text(option), option
+        return (
+            args.add("option", option)
+            .add(fields.context.text(dropdown), dropdown)
+            .add(fields.context.text(option), option)
         )
     if index is not None:
         return args.add("index", index).add(fields.context.text(dropdown), dropdown).add(index.text, index)
@@ -201,7 +225,9 @@ def mouse(fields: Fields) -> Args:
     action_node = fields.main() or fields.required("an action", "action")
     action = _MOUSE_ACTIONS.get(action_node.text.strip().lower().replace("_", "-"))
     if action is None:
-        raise fields.problem(f"action is one of {', '.join(sorted(set(_MOUSE_ACTIONS.values())))}", action_node)
+        raise fields.problem(
+            f"action is one of {', '.join(sorted(set(_MOUSE_ACTIONS.values())))}", action_node
+        )
     args = fields.args("step-interact", "mouse", action)
     if action in ("move-to", "enter"):
         target = fields.hint(("selector", "element", "to", "target"), main=False)
@@ -215,7 +241,9 @@ def mouse(fields: Fields) -> Args:
         return args
     point = fields.field(*(("offset", "by") if action == "move-by" else ("position", "to")))
     if point is None:
-        raise fields.problem(f"mouse {action} needs x,y ({'offset or by' if action == 'move-by' else 'position or to'})")
+        raise fields.problem(
+            f"mouse {action} needs x,y ({'offset or by' if action == 'move-by' else 'position or to'})"
+        )
     return args.add(fields.context.text(point), point)
 
 
@@ -223,7 +251,9 @@ def upload(fields: Fields) -> Args:
     target = fields.hint(("selector", "element", "to", "target", "input", "hint"), main=False)
     source = fields.field("url", "from", "file", "value")
     if target is None or source is None:
-        raise fields.problem("needs the file input (selector, element or to) and the file's URL (url or from)")
+        raise fields.problem(
+            "needs the file input (selector, element or to) and the file's URL (url or from)"
+        )
     return (
         fields.args("step-file", "upload")
         .add(fields.context.text(target), target)
