@@ -203,11 +203,11 @@ def _variables(header: Header, node: Node, key: str) -> None:
         pairs = [(entry.key, entry.value) for entry in node]
     elif isinstance(node, Sequence):
         for item in node:
-            name = item.get("name") if isinstance(item, Mapping) else None
-            if not isinstance(item, Mapping) or name is None or set(item.names()) - {"name", "value"}:
+            named = item.get("name") if isinstance(item, Mapping) else None
+            if not isinstance(item, Mapping) or named is None or set(item.names()) - {"name", "value"}:
                 raise StepProblem(item.line, item.path, f"each of {key} is {{name: NAME, value: VALUE}}")
             pairs.append(
-                (scalar(name, "name"), item.get("value") or Scalar(item.line, item.path, "", "null"))
+                (scalar(named, "name"), item.get("value") or Scalar(item.line, item.path, "", "null"))
             )
     else:
         raise StepProblem(
