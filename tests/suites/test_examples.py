@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from virtuoso_api.commands.vocabulary import StepCommand, parse_command
-from virtuoso_api.suites import SuiteInvalid, parse_suite
+from virtuoso_api.suites import Infrastructure, Ref, SuiteInvalid, parse_suite
 
 EXAMPLES = Path(__file__).parent / "examples"
 FILES = sorted(str(path.relative_to(EXAMPLES)) for path in EXAMPLES.glob("*/*.yaml"))
@@ -39,7 +39,10 @@ CONFIRMED_IN_H3 = (
     "'Purchase Confirmed! in h3' limits the check to <h3> elements, which no assertion can express; "
     "write 'Purchase Confirmed!' to check it anywhere on the page"
 )
-TAG_H1 = "limits the check to <h1> elements, which no assertion can express; leave it out to check the element anywhere on the page"
+TAG_H1 = (
+    "limits the check to <h1> elements, which no assertion can express; "
+    "leave it out to check the element anywhere on the page"
+)
 TAG_H3 = TAG_H1.replace("<h1>", "<h3>")
 NEAR = (
     "an element found next to another (near:) cannot be expressed: a step's element is one hint "
