@@ -272,15 +272,11 @@ def test_a_compact_file_with_data() -> None:
     suite = parse_suite(text, source=name)
     assert suite.dialect.value == "compact"
     assert suite.starting_url == "https://rocketshop.virtuoso.qa"
-    assert suite.infrastructure.project is not None and suite.infrastructure.project.id == 9349
-    assert (
-        suite.infrastructure.goal is not None and suite.infrastructure.goal.name == "E-commerce Purchase Flow"
-    )
-    assert suite.infrastructure.journey is not None
-    assert suite.infrastructure.journey.name == "Complete Purchase Journey"
-    assert (
-        suite.infrastructure.checkpoint is not None
-        and suite.infrastructure.checkpoint.name == "Full Test Run"
+    assert suite.infrastructure == Infrastructure(
+        project=Ref(id=9349),
+        goal=Ref(name="E-commerce Purchase Flow"),
+        journey=Ref(name="Complete Purchase Journey"),
+        checkpoint=Ref(name="Full Test Run"),
     )
     assert [section.name for section in suite.sections] == ["do"]
     steps = [(s.line, s.command, list(s.args)) for s in suite.steps]
