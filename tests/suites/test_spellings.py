@@ -186,7 +186,8 @@ def test_unknown_keys_and_steps_are_errors_on_their_line() -> None:
             4,
             "steps[1].frobnicate",
             "unknown step 'frobnicate'; steps are assert, click, comment, cookie, dialog, double-click, "
-            "execute, hover, if, key, loop, mouse, navigate, right-click, scroll, select, store, switch-frame, "
+            "execute, hover, if, key, loop, mouse, navigate, right-click, scroll, select, store, "
+            "switch-frame, "
             "switch-tab, upload, wait, window, write",
         ),
         (5, "steps[2]", "write: needs the text to write (text, value, content, with)"),
