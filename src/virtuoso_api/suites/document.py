@@ -161,7 +161,10 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, syntax: Syntax) -> StepProblem
     what = "JSON" if syntax == "json" else "YAML"
     if isinstance(exc, ReaderError):
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
-        return StepProblem(line, "", f"not readable as {what}: character {exc.character!r} is not allowed")
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        return StepProblem(
+            line, "", f"not readable as {what}: the control character U+{code:04X} is not allowed"
+        )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         reason = ", ".join(part for part in (exc.context, exc.problem) if part)
@@ -210,15 +213,17 @@ def load_document(text: str, *, syntax: Syntax | None = None) -> Document:
             used, source = "json", text.replace("\t", " ")
         elif syntax == "json":
             raise problem
-    composer = _BoundedComposer(source)
+    composer: _BoundedComposer | None = None
     try:
+        composer = _BoundedComposer(source)  # the reader refuses control characters here already
         node = composer.get_single_node()
     except yaml.YAMLError as exc:
         raise _yaml_problem(exc, text, used) from None
     except RecursionError:  # the composer's depth bound comes first; this is a last resort
         raise StepProblem(None, "", f"values are nested deeper than {MAX_DEPTH} levels") from None
     finally:
-        composer.dispose()
+        if composer is not None:
+            composer.dispose()
     if node is None:
         return Document(None, used)
     return Document(_TreeBuilder().build(node, "", 0), used)

@@ -3,6 +3,7 @@ under every spelling the three dialects use. An unknown key is an error naming i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -78,7 +79,7 @@ def _text(node: Node, what: str) -> str:
 
 def _id(node: Scalar, what: str) -> int:
     text = node.text.strip()
-    if not text.isdigit() or int(text) < 1 or len(text) > 18:
+    if re.fullmatch(r"[1-9][0-9]{0,17}", text) is None:
         raise StepProblem(node.line, node.path, f"{what} must be a positive id, got {text!r:.40}")
     return int(text)
 
@@ -97,7 +98,8 @@ def _ref(entry: Entry, what: str) -> Ref:
     value = scalar(node, entry.name)
     if entry.name.lower().endswith("name"):
         return Ref(name=_text(value, entry.name))
-    if entry.name.lower().endswith("id") or value.kind == "int" or value.text.strip().isdigit():
+    digits = re.fullmatch(r"[0-9]+", value.text.strip()) is not None
+    if entry.name.lower().endswith("id") or value.kind == "int" or digits:
         return Ref(id=_id(value, entry.name))
     return Ref(name=_text(value, entry.name))
 
@@ -130,13 +132,6 @@ def _infrastructure(header: Header, entries: dict[str, Entry], block: Mapping | 
     header.infrastructure = Infrastructure(
         organization, refs.get("project"), refs.get("goal"), refs.get("journey"), refs.get("checkpoint")
     )
-
-
-def _whole(node: Scalar, what: str) -> int:
-    text = node.text.strip()
-    if not text.isdigit():
-        raise StepProblem(node.line, node.path, f"{what} must be a whole number, got {text!r:.20}")
-    return int(text)
 
 
 def _config(header: Header, node: Node) -> None:
@@ -172,9 +167,9 @@ def _config(header: Header, node: Node) -> None:
             raise StepProblem(value.line, value.path, f"on_error is continue or stop, got {value.text!r:.20}")
         config = SuiteConfig(continue_on_error=choice == "continue")
     timeout = (
-        _whole(scalar(found["timeout"].value, "timeout"), "timeout (seconds)") if "timeout" in found else None
+        scalar(found["timeout"].value, "timeout").whole("timeout (seconds)") if "timeout" in found else None
     )
-    retries = _whole(scalar(found["retries"].value, "retries"), "retries") if "retries" in found else None
+    retries = scalar(found["retries"].value, "retries").whole("retries") if "retries" in found else None
     viewport = _text(found["viewport"].value, "viewport") if "viewport" in found else None
     header.config = SuiteConfig(config.continue_on_error, timeout, retries, viewport)
     for unused, why in (

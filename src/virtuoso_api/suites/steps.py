@@ -157,10 +157,7 @@ class StepReader:
             raise StepProblem(spec.line, spec.path, f"as: {name!r:.40} is not a variable name")
         limit = spec.get("max")
         if limit is not None:
-            text = scalar(limit, "max").text.strip()
-            if not text.isdigit():
-                raise StepProblem(limit.line, limit.path, f"max must be a whole number, got {text!r:.20}")
-            values = values[: int(text)]
+            values = values[: scalar(limit, "max").whole("max")]
         steps: list[SuiteStep] = []
         for value in values:
             steps.extend(self.read(body, context.with_variables(context.variables.with_value(name, value))))

@@ -7,6 +7,7 @@ have made of it (``kind``), so each field decides how to read it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -29,6 +30,13 @@ class Scalar:
     @property
     def is_null(self) -> bool:
         return self.kind == "null"
+
+    def whole(self, what: str, *, digits: int = 9) -> int:
+        """A whole number of at most ``digits`` ASCII digits (``isdigit`` would take "²")."""
+        text = self.text.strip()
+        if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) is None:
+            raise StepProblem(self.line, self.path, f"{what} must be a whole number, got {text!r:.20}")
+        return int(text)
 
     def boolean(self) -> bool:
         """``true``/``false`` (also yes/no/on/off, any case); anything else is a problem."""
