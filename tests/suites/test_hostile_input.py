@@ -71,7 +71,8 @@ def test_python_tags_construct_nothing(tmp_path: Path) -> None:
     assert refused(text) == [
         (
             3,
-            "not readable as YAML: the tag !!python/object/apply:os.system is not allowed in a suite (plain values only)",
+            "not readable as YAML: the tag !!python/object/apply:os.system is not allowed in a suite "
+            "(plain values only)",
         )
     ]
     assert not marker.exists()
