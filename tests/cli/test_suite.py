@@ -39,7 +39,9 @@ def test_validate_all_good_exits_0_with_warnings_shown() -> None:
     result = runner.invoke(app, ["suite", "validate", D365, "--var", "instance=contoso"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == f"OK    {D365}  (simplified, 8 steps)"
-    assert result.stdout.splitlines()[1].startswith(f"  {D365}:14: steps[5].wait: wait: 3 is read as 3 seconds")
+    assert result.stdout.splitlines()[1].startswith(
+        f"  {D365}:14: steps[5].wait: wait: 3 is read as 3 seconds"
+    )
     as_json = json.loads(runner.invoke(app, ["suite", "validate", D365, "--json"]).stdout)
     assert as_json == [
         {
@@ -71,7 +73,9 @@ def test_dry_run_json_is_exactly_the_plan() -> None:
     assert plan["steps"][-1] == {"line": 24, "command": "step-assert", "args": ["exists", "Confirm and Pay"]}
 
     several = json.loads(
-        runner.invoke(app, ["suite", "run", COMPACT, D365, "--dry-run", "--json", "--var", "instance=c"]).stdout
+        runner.invoke(
+            app, ["suite", "run", COMPACT, D365, "--dry-run", "--json", "--var", "instance=c"]
+        ).stdout
     )
     assert [item["name"] for item in several] == [
         "RocketShop Shopping Cart",
@@ -86,7 +90,9 @@ def test_dry_run_json_is_exactly_the_plan() -> None:
 
 
 def test_dry_run_reads_stdin_and_prints_a_table() -> None:
-    suite = "name: From stdin\nsteps:\n  - navigate: https://a.example\n  - write: {selector: Note, text: -5}\n"
+    suite = (
+        "name: From stdin\nsteps:\n  - navigate: https://a.example\n  - write: {selector: Note, text: -5}\n"
+    )
     result = runner.invoke(app, ["suite", "run", "-", "--dry-run"], input=suite)
     assert result.exit_code == 0, result.output
     lines = [line.rstrip() for line in result.stdout.splitlines()]
