@@ -51,8 +51,8 @@ def test_validate_all_good_exits_0_with_warnings_shown() -> None:
                 {
                     "line": 3,
                     "field": "starting_url",
-                    "message": "[instance] is a placeholder with no value: pass --var instance=VALUE, or define "
-                    "instance in the file's variables (or data)",
+                    "message": "[instance] is a placeholder with no value: pass --var instance=VALUE, "
+                    "or define instance in the file's variables (or data)",
                 }
             ],
             "warnings": [],
