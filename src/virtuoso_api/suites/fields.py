@@ -166,6 +166,15 @@ class Fields:
             raise self.problem(f"needs {what} ({' or '.join(names)})")
         return found
 
+    def choice(self, choices: dict[str, str], what: str = "action") -> str:
+        """The step's value (or its ``action``) as one of ``choices``, by any of their spellings."""
+        node = self.main() or self.required(f"an {what} ({', '.join(sorted(set(choices.values())))})", what)
+        chosen = choices.get(node.text.strip().lower().replace("_", "-"))
+        if chosen is None:
+            valid = ", ".join(sorted(set(choices.values())))
+            raise self.problem(f"{what} is one of {valid}, got {node.text!r:.40}", node)
+        return chosen
+
     def pair(self, known: tuple[str, ...]) -> tuple[Scalar, Scalar] | None:
         """The compact form ``t: {Email: a@b.c}``: one entry whose key is no field name (the element)."""
         if len(self._named) != 1 or self._main is not None:

@@ -9,17 +9,6 @@ from typing import Final
 from virtuoso_api.suites.fields import Args, Fields
 from virtuoso_api.suites.tree import Scalar
 
-
-def _action(fields: Fields, choices: dict[str, str], what: str) -> tuple[str, Scalar]:
-    node = fields.main() or fields.required(f"an action ({', '.join(sorted(set(choices)))})", "action")
-    action = choices.get(node.text.strip().lower().replace("_", "-"))
-    if action is None:
-        raise fields.problem(
-            f"{what} is one of {', '.join(sorted(set(choices)))}, got {node.text!r:.40}", node
-        )
-    return action, node
-
-
 _COOKIE_ACTIONS: Final = {
     "create": "create",
     "set": "create",
@@ -32,7 +21,7 @@ _COOKIE_ACTIONS: Final = {
 
 
 def cookie(fields: Fields) -> Args:
-    action, where = _action(fields, _COOKIE_ACTIONS, "action")
+    action = fields.choice(_COOKIE_ACTIONS)
     args = fields.args("step-data", "cookie", action)
     if action == "clear-all":
         return args
@@ -50,7 +39,6 @@ def cookie(fields: Fields) -> Args:
         given = fields.field(*keys)
         if given is not None and given.boolean():
             args.flag(flag, given)
-    del where
     return args
 
 
@@ -100,7 +88,7 @@ _WINDOW_ACTIONS: Final = {
 
 
 def window(fields: Fields) -> Args:
-    action, _ = _action(fields, _WINDOW_ACTIONS, "action")
+    action = fields.choice(_WINDOW_ACTIONS)
     if action == "maximize":
         return fields.args("step-window", "maximize")
     if action == "resize":

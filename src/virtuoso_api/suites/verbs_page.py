@@ -222,12 +222,7 @@ _MOUSE_ACTIONS: Final = {
 
 
 def mouse(fields: Fields) -> Args:
-    action_node = fields.main() or fields.required("an action", "action")
-    action = _MOUSE_ACTIONS.get(action_node.text.strip().lower().replace("_", "-"))
-    if action is None:
-        raise fields.problem(
-            f"action is one of {', '.join(sorted(set(_MOUSE_ACTIONS.values())))}", action_node
-        )
+    action = fields.choice(_MOUSE_ACTIONS)
     args = fields.args("step-interact", "mouse", action)
     if action in ("move-to", "enter"):
         target = fields.hint(("selector", "element", "to", "target"), main=False)
