@@ -36,6 +36,7 @@ from virtuoso_api.infra.tasks.port import (
     queue_name,
 )
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
 
 __all__ = [
@@ -104,6 +105,11 @@ class Tasks:
     async def pending_enqueues(self) -> int:
         return 0 if self.channel is None else await self.channel.pending()
 
+    def needs(self) -> Needs:
+        if not isinstance(self.queue, SqliteTaskQueue):
+            return Needs()
+        return Needs(periodic=(PeriodicJob("purge finished tasks", 3600, self.queue.purge_finished),))
+
     def push_url(self, kind: str) -> str:
         """The URL (and OIDC audience) Cloud Tasks pushes tasks of ``kind`` to."""
         return f"{str(self.settings.public_base_url).rstrip('/')}/internal/tasks/{kind}"
@@ -131,7 +137,8 @@ def check_libraries(settings: Settings) -> None:
         importlib.import_module("google.cloud.tasks_v2")
     except ImportError as exc:
         raise Misconfigured(
-            "USE_CLOUD_TASKS is on but the Google Cloud libraries are missing: pip install 'virtuoso-api[gcp]'"
+            "USE_CLOUD_TASKS is on but the Google Cloud libraries are missing: "
+            "pip install 'virtuoso-api[gcp]'"
         ) from exc
 
 
@@ -162,7 +169,10 @@ async def build_tasks(settings: Settings, *, clock: Clock, outbox: Outbox) -> As
             "cloud-tasks", clock=clock, cooldown=timedelta(seconds=settings.breaker_cooldown_seconds)
         ),
     )
-    assert settings.gcp_project_id and settings.public_base_url and settings.gcp_service_account_email
+    # Settings refuse USE_CLOUD_TASKS without these; the asserts tell the type checker.
+    assert settings.gcp_project_id
+    assert settings.public_base_url
+    assert settings.gcp_service_account_email
     cloud = CloudTasksQueue(
         build_client(settings.cloud_tasks_emulator_host),
         project=settings.gcp_project_id,
@@ -181,7 +191,7 @@ async def build_tasks(settings: Settings, *, clock: Clock, outbox: Outbox) -> As
     # A task Cloud Tasks refuses for good (a missing queue, no permission) must not block the rest.
     channel = outbox.channel(CHANNEL, send, refused=(Misconfigured, ValueError, TypeError))
     verifier = OidcVerifier(
-        service_account_email=settings.gcp_service_account_email, certs_url=settings.tasks_oidc_certs_url
+        service_account_email=settings.gcp_service_account_email, certs_url=str(settings.tasks_oidc_certs_url)
     )
     try:
         yield Tasks(cloud, retry, settings, verifier=verifier, channel=channel)

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 
 from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.infra.tasks.local_sqlite import LeasedTask, SqliteTaskQueue
-from virtuoso_api.infra.tasks.port import Delivery, Finished, RetryLater, TaskHandler
+from virtuoso_api.infra.tasks.port import Delivery, Finished, RetryLater, TaskHandler, TaskOutcome
 from virtuoso_api.kit.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class LocalDispatcher:
             max_attempts=self._queue.retry.max_attempts,
             queue=task.queue,
         )
-        work = asyncio.create_task(self._handler(delivery))
+        work: asyncio.Task[TaskOutcome] = asyncio.ensure_future(self._handler(delivery))
         keeper = asyncio.create_task(self._keep_lease(task, work))
         try:
             outcome = await work
@@ -117,7 +117,7 @@ class LocalDispatcher:
         except BackendUnavailable as exc:  # the lease runs out and the task is delivered again
             logger.error("task %s: its outcome could not be recorded: %s", task.name, exc.message)
 
-    async def _keep_lease(self, task: LeasedTask, work: asyncio.Task[object]) -> None:
+    async def _keep_lease(self, task: LeasedTask, work: asyncio.Task[TaskOutcome]) -> None:
         while True:
             await asyncio.sleep(self._lease / 3)
             try:

@@ -27,7 +27,7 @@ from google.cloud import tasks_v2
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from virtuoso_api.errors import Misconfigured
-from virtuoso_api.infra.tasks.port import NewTask, QueueReport, TaskRetry, queue_name
+from virtuoso_api.infra.tasks.port import NewTask, Priority, QueueReport, TaskRetry, queue_name
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.recent import RecentValues
 from virtuoso_api.resilience import RemoteCall
@@ -117,7 +117,11 @@ class CloudTasksQueue:
         except api_exceptions.AlreadyExists:
             self._created.put(name, True)
             return False
-        except (api_exceptions.NotFound, api_exceptions.PermissionDenied, api_exceptions.InvalidArgument) as exc:
+        except (
+            api_exceptions.NotFound,
+            api_exceptions.PermissionDenied,
+            api_exceptions.InvalidArgument,
+        ) as exc:
             raise Misconfigured(
                 f"Cloud Tasks refused the task ({type(exc).__name__}): check that queue {queue} exists "
                 "and that the service may enqueue to it and act as GCP_SERVICE_ACCOUNT_EMAIL (README)"
@@ -130,18 +134,19 @@ class CloudTasksQueue:
         they are). For the emulator and first set-up; production queues are made as the README says."""
         made: list[str] = []
         parent = self._client.common_location_path(self._project, self._location)
+        priorities: tuple[Priority, ...] = ("normal", "high")
         for kind in kinds:
-            for priority in ("normal", "high"):
-                name = self.queue_path(queue_name(self._prefix, kind, priority))  # type: ignore[arg-type]
+            for priority in priorities:
+                name = self.queue_path(queue_name(self._prefix, kind, priority))
                 queue = tasks_v2.Queue(name=name, retry_config=self._retry_config())
-                try:
-                    await self._remote(
-                        lambda timeout, q=queue: self._client.create_queue(
-                            parent=parent, queue=q, retry=None, timeout=timeout
-                        ),
-                        what=f"creating queue {name}",
-                        transient=_transient,
+
+                async def create(timeout: float, queue: tasks_v2.Queue = queue) -> object:
+                    return await self._client.create_queue(
+                        parent=parent, queue=queue, retry=None, timeout=timeout
                     )
+
+                try:
+                    await self._remote(create, what=f"creating queue {name}", transient=_transient)
                 except api_exceptions.AlreadyExists:
                     continue
                 made.append(name)
@@ -171,7 +176,7 @@ class CloudTasksQueue:
             raise Misconfigured(f"Cloud Tasks: queue {queue} is missing or not readable") from exc
 
     async def close(self) -> None:
-        await self._client.transport.close()
+        await self._client.transport.close()  # type: ignore[no-untyped-call]
 
 
 def build_client(emulator_host: str | None) -> tasks_v2.CloudTasksAsyncClient:
@@ -179,7 +184,7 @@ def build_client(emulator_host: str | None) -> tasks_v2.CloudTasksAsyncClient:
     client honours no emulator variable of its own)."""
     if emulator_host is None:
         return tasks_v2.CloudTasksAsyncClient()
-    import grpc
+    import grpc  # type: ignore[import-untyped]
     from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 
     channel = grpc.aio.insecure_channel(emulator_host)

@@ -52,7 +52,7 @@ class OidcVerifier:
             raise Unauthorized("a Cloud Tasks push needs an OIDC bearer token")
         certs = await self._current_certs()
         try:
-            claims: Mapping[str, Any] = jwt.decode(
+            claims: Mapping[str, Any] = jwt.decode(  # type: ignore[no-untyped-call]
                 token.strip(), certs=certs, audience=audience, clock_skew_in_seconds=_CLOCK_SKEW_SECONDS
             )
         except (ValueError, auth_exceptions.GoogleAuthError) as exc:
@@ -75,9 +75,13 @@ class OidcVerifier:
                 response.raise_for_status()
                 certs = response.json()
             except (httpx.HTTPError, ValueError) as exc:
-                raise BackendUnavailable("google-oidc", "Google's signing certificates could not be read") from exc
+                raise BackendUnavailable(
+                    "google-oidc", "Google's signing certificates could not be read"
+                ) from exc
             if not isinstance(certs, dict) or not all(isinstance(v, str) for v in certs.values()):
-                raise BackendUnavailable("google-oidc", "Google's signing certificates are not in the v1 form")
+                raise BackendUnavailable(
+                    "google-oidc", "Google's signing certificates are not in the v1 form"
+                )
             match = _MAX_AGE.search(response.headers.get("cache-control", ""))
             self._certs = certs
             self._certs_until = time.monotonic() + (float(match.group(1)) if match else _DEFAULT_MAX_AGE)

@@ -170,8 +170,8 @@ class SqliteTaskQueue:
             if row is None:
                 return None
             name, queue, kind, payload, attempts = connection.execute(
-                "UPDATE tasks SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-                "WHERE name = ? RETURNING name, queue, kind, payload, attempts",
+                "UPDATE tasks SET state = 'leased', lease_owner = ?, lease_until = ?, "
+                "attempts = attempts + 1 WHERE name = ? RETURNING name, queue, kind, payload, attempts",
                 (owner, until, row[0]),
             ).fetchone()
             return LeasedTask(name, queue, kind, json.loads(payload), attempts)
@@ -182,11 +182,14 @@ class SqliteTaskQueue:
         """Extend ``owner``'s lease; ``False`` if it is no longer ``owner``'s (it ran out and was taken)."""
         until = self._at(lease_seconds)
         return await self._run(
-            lambda c: c.execute(
-                "UPDATE tasks SET lease_until = ? WHERE name = ? AND state = 'leased' AND lease_owner = ?",
-                (until, name, owner),
-            ).rowcount
-            == 1,
+            lambda c: (
+                c.execute(
+                    "UPDATE tasks SET lease_until = ? "
+                    "WHERE name = ? AND state = 'leased' AND lease_owner = ?",
+                    (until, name, owner),
+                ).rowcount
+                == 1
+            ),
             write=True,
         )
 
@@ -199,12 +202,15 @@ class SqliteTaskQueue:
     async def _finish(self, name: str, owner: str, state: str, error: str | None) -> bool:
         now = self._at()
         return await self._run(
-            lambda c: c.execute(
-                "UPDATE tasks SET state = ?, finished_at = ?, last_error = COALESCE(?, last_error), "
-                "lease_owner = NULL, lease_until = NULL WHERE name = ? AND state = 'leased' AND lease_owner = ?",
-                (state, now, error, name, owner),
-            ).rowcount
-            == 1,
+            lambda c: (
+                c.execute(
+                    "UPDATE tasks SET state = ?, finished_at = ?, last_error = COALESCE(?, last_error), "
+                    "lease_owner = NULL, lease_until = NULL "
+                    "WHERE name = ? AND state = 'leased' AND lease_owner = ?",
+                    (state, now, error, name, owner),
+                ).rowcount
+                == 1
+            ),
             write=True,
         )
 
@@ -278,9 +284,11 @@ class SqliteTaskQueue:
         """Forget tasks that finished more than :data:`KEEP_FINISHED` ago (their names free again)."""
         before = format_timestamp(self._clock.now() - KEEP_FINISHED)
         return await self._run(
-            lambda c: c.execute(
-                "DELETE FROM tasks WHERE state IN ('done', 'failed') AND finished_at < ?", (before,)
-            ).rowcount,
+            lambda c: (
+                c.execute(
+                    "DELETE FROM tasks WHERE state IN ('done', 'failed') AND finished_at < ?", (before,)
+                ).rowcount
+            ),
             write=True,
         )
 
