@@ -22,7 +22,8 @@ JobId = Annotated[str, typer.Argument(help="The job id, e.g. job_5d2776f59ef2fc3
 
 def _line(job: Job) -> str:
     done, total = job.progress.done, job.progress.total
-    return f"{job.job_id}  {job.kind.value:<7} {job.status.value:<9} {done}/{total}  {job.owner}  {job.created_at:%Y-%m-%d %H:%M:%S}"
+    started = f"{job.created_at:%Y-%m-%d %H:%M:%S}"
+    return f"{job.job_id}  {job.kind.value:<7} {job.status.value:<9} {done}/{total}  {job.owner}  {started}"
 
 
 def _show(job: Job) -> None:

@@ -4,7 +4,8 @@
 
     tasks = get_cloud_tasks_client()
     task = await tasks.create_command_task(
-        command="step-navigate", args=["to", "https://example.com"], checkpoint_id="cp_123", user_id="user-456"
+        command="step-navigate", args=["to", "https://example.com"],
+        checkpoint_id="cp_123", user_id="user-456",
     )
     batch_task = await tasks.create_batch_task(commands=[...], batch_id="batch-001", parallel=True)
 
