@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.commands.service import error_of, parse_commands
+from virtuoso_api.commands.vocabulary import parse_command
 from virtuoso_api.errors import BackendUnavailable, BadRequest, Conflict, NotFound, VirtuosoApiError
 from virtuoso_api.idempotency import IdempotencyService, OnceKey
 from virtuoso_api.infra.documents import (
@@ -95,7 +96,7 @@ class JobService:
         self, caller: Principal, request: AsyncCommandRequest, *, key: str | None = None
     ) -> tuple[JobAccepted, bool]:
         """Queue one command; ``(accepted, replayed)``. The command is parsed now (422 if wrong)."""
-        parse_commands([request])
+        parse_command(request.command, request.args)
         return await self._submit(caller, JobKind.COMMAND, request, total=1, key=key)
 
     async def submit_batch(
