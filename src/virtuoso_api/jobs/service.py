@@ -111,8 +111,12 @@ class JobService:
         body = request.model_dump(mode="json")
         once_key = None if key is None else OnceKey(caller.user_id, f"jobs/{kind}", key, body)
         job_id = new_id("job") if once_key is None else f"job_{once_key.doc_id[:24]}"
+        # take_over: a submission whose process died is safe to resume (the job id comes from the key).
         once = await self._idempotency.run_once(
-            once_key, lambda: self._create(caller, kind, job_id, body, request, total), result_type=_ACCEPTED
+            once_key,
+            lambda: self._create(caller, kind, job_id, body, request, total),
+            result_type=_ACCEPTED,
+            take_over=True,
         )
         return once.value, once.replayed
 
