@@ -187,5 +187,7 @@ def build_client(emulator_host: str | None) -> tasks_v2.CloudTasksAsyncClient:
     import grpc  # type: ignore[import-untyped]
     from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 
-    channel = grpc.aio.insecure_channel(emulator_host)
+    # An emulator comes and goes during development: reconnect within a second, not gRPC's two minutes.
+    options = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000)]
+    channel = grpc.aio.insecure_channel(emulator_host, options=options)
     return tasks_v2.CloudTasksAsyncClient(transport=CloudTasksGrpcAsyncIOTransport(channel=channel))
