@@ -27,6 +27,11 @@ from virtuoso_api.services import Services
 
 pytestmark = pytest.mark.timeout(120)
 FINISHED = {"succeeded", "failed", "cancelled"}
+BATCH = [
+    {"command": "step-navigate", "args": ["to", "https://example.com"]},
+    {"command": "step-interact", "args": ["click", "button.submit"]},
+    {"command": "step-assert", "args": ["exists", "Success message"]},
+]
 
 
 @dataclass
@@ -114,15 +119,7 @@ async def _run_the_seeds_example(cloud: Cloud) -> None:
         assert batch_task["name"] == batch_task["job_id"]
         command_job = await tasks.wait_for_job(task["job_id"], timeout=60)
         batch_job = await tasks.wait_for_job(batch_task["job_id"], timeout=60)
-        again = await tasks.create_batch_task(
-            commands=[
-                {"command": "step-navigate", "args": ["to", "https://example.com"]},
-                {"command": "step-interact", "args": ["click", "button.submit"]},
-                {"command": "step-assert", "args": ["exists", "Success message"]},
-            ],
-            batch_id="batch-001",
-            parallel=True,
-        )
+        again = await tasks.create_batch_task(commands=BATCH, batch_id="batch-001", parallel=True)
     finally:
         await close_cloud_tasks_client()
     assert (command_job["status"], command_job["owner"], command_job["result"]["checkpoint_id"]) == (
@@ -173,14 +170,15 @@ async def test_a_push_without_googles_token_for_this_route_is_refused(tmp_path: 
             route = f"{cloud.base_url}/internal/tasks/command"
             audience = f"{cloud.stand_in.base_url}/internal/tasks/command"
             other = OidcStandIn("http://unused")  # its own key: Google did not sign with it
+            token = cloud.stand_in.token
             attempts = {
                 "no token": None,
                 "not a bearer token": "Basic abc",
-                "another audience": f"Bearer {cloud.stand_in.token(audience=route)}",
-                "another account": f"Bearer {cloud.stand_in.token(audience=audience, email='x@evil.example')}",
-                "unverified email": f"Bearer {cloud.stand_in.token(audience=audience, email_verified=False)}",
-                "another issuer": f"Bearer {cloud.stand_in.token(audience=audience, iss='https://evil.example')}",
-                "expired": f"Bearer {cloud.stand_in.token(audience=audience, exp=int(time.time()) - 3600)}",
+                "another audience": f"Bearer {token(audience=route)}",
+                "another account": f"Bearer {token(audience=audience, email='x@evil.example')}",
+                "unverified email": f"Bearer {token(audience=audience, email_verified=False)}",
+                "another issuer": f"Bearer {token(audience=audience, iss='https://evil.example')}",
+                "expired": f"Bearer {token(audience=audience, exp=int(time.time()) - 3600)}",
                 "another key": f"Bearer {other.token(audience=audience)}",
                 "garbage": "Bearer not.a.jwt",
             }
