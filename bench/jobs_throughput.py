@@ -48,7 +48,7 @@ async def ours(count: int, folder: Path) -> float:
 
 
 def huey_rate(count: int, folder: Path) -> float:
-    from huey import SqliteHuey
+    from huey import SqliteHuey  # type: ignore[import-untyped]
 
     huey = SqliteHuey(filename=str(folder / "huey.db"))
 
