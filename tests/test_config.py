@@ -40,7 +40,6 @@ class TestEnvironment:
             "USE_FIRESTORE": "true",
             "USE_CLOUD_TASKS": "1",
             "PUBLIC_BASE_URL": "https://api.example.com",
-            "GCP_SERVICE_ACCOUNT_EMAIL": "tasks@demo.iam.gserviceaccount.com",
             "USE_PUBSUB": "yes",
             "USE_SECRET_MANAGER": "false",
             "USE_CLOUD_STORAGE": "on",
