@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from virtuoso_api import __version__
-from virtuoso_api.cli import keys, suite_cmd
+from virtuoso_api.cli import jobs_cmd, keys, suite_cmd
 from virtuoso_api.cli.commands_cmd import commands, exec_command
 from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
@@ -28,6 +28,7 @@ app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_
 app.command("commands")(commands)
 app.add_typer(keys.app, name="keys")
 app.add_typer(suite_cmd.app, name="suite")
+app.add_typer(jobs_cmd.app, name="jobs")
 
 
 @app.command("config")
