@@ -1,26 +1,31 @@
 """Realistic values where JSON Schema cannot say what is valid, for positive cases only.
 
 Loaded by ``st run`` (``SCHEMATHESIS_HOOKS=tests.api.schemathesis_hooks``, see test_schema_conformance).
-Two inputs have a validity no schema can state:
+Three inputs have a validity no schema can state:
 
 - a command's ``args`` are a language of their own (subcommands, typed positionals, flags in any
   order, regular expressions that must compile), checked by the parser, which answers 422 naming the
   argument; the document points to ``GET /api/v1/commands``, which lists every command's arguments;
-- a history ``cursor`` is a token only the service makes (a forged one is a 400).
+- a suite file is a language too (three dialects and their verbs), checked by the suite parser, which
+  answers 422 naming each problem's line;
+- a ``cursor`` (history, jobs) is a token only the service makes (a forged one is a 400).
 
 So a case schemathesis generates as *valid* gets the arguments of one of the command's catalogue
-examples, and a cursor the service's own encoder made; every other value stays as generated, and
-negative cases (which must be refused) are left alone. Checkpoint ids are pointed at the sandbox's
-seeded checkpoint half of the time, so steps are really made, positions really run past the end,
-and random ids still meet Virtuoso's 404.
+examples, one of the example suites the parser takes, and a cursor the service's own encoder made;
+every other value stays as generated, and negative cases (which must be refused) are left alone.
+Checkpoint ids are pointed at the sandbox's seeded checkpoint half of the time, so steps are really
+made, positions really run past the end, and random ids still meet Virtuoso's 404. A client sends
+one ``Idempotency-Key`` per request it means, so a valid case's key is made its body's own.
 """
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import schemathesis
+import yaml
 from schemathesis import Case
 
 from virtuoso_api.commands.vocabulary import catalogue, command_names
@@ -28,11 +33,48 @@ from virtuoso_api.commands.vocabulary.registry import lookup
 from virtuoso_api.history.models import COLLECTION as HISTORY
 from virtuoso_api.idempotency import HEADER as IDEMPOTENCY_KEY
 from virtuoso_api.infra.documents.port import Document, Query, encode_cursor
+from virtuoso_api.jobs.models import COLLECTION as JOBS
 from virtuoso_api.sandbox import SEED
+from virtuoso_api.suites.parser import parse_suite
+from virtuoso_api.suites.problems import SuiteInvalid
 
-_EXAMPLES: dict[str, list[list[str]]] = {}
-for _entry in catalogue():
-    _EXAMPLES.setdefault(_entry["command"], []).append(list(_entry["example"]["args"]))
+_SUITE_FILES = Path(__file__).resolve().parents[1] / "suites" / "examples"
+
+_COMMANDS = {("POST", "/api/v1/commands"), ("POST", "/api/v1/commands/async")}
+_BATCHES = {("POST", "/api/v1/commands/batch"), ("POST", "/api/v1/commands/batch/async")}
+_SUITES = ("POST", "/api/v1/suites/validate")
+#: The routes that page with a cursor, and the query their cursors belong to (newest first).
+_CURSORS = {
+    ("GET", "/api/v1/commands/history"): Query(HISTORY, order_by="timestamp", descending=True),
+    ("GET", "/api/v1/jobs"): Query(JOBS, order_by="created_at", descending=True),
+}
+
+
+def _command_examples() -> dict[str, list[list[str]]]:
+    examples: dict[str, list[list[str]]] = {}
+    for entry in catalogue():
+        examples.setdefault(entry["command"], []).append(list(entry["example"]["args"]))
+    return examples
+
+
+def _valid_suites() -> list[str]:
+    """The example suites the parser takes (the others are for its refusals' tests), and takes still
+    once schemathesis has written them back from their loaded form (PyYAML reads YAML 1.1, where
+    ``on:`` is ``true:``)."""
+    valid = []
+    for path in sorted(_SUITE_FILES.rglob("*.yaml")):
+        text = path.read_text()
+        try:
+            parse_suite(text, source=path.name)
+            parse_suite(yaml.safe_dump(yaml.safe_load(text), allow_unicode=True), source=path.name)
+        except SuiteInvalid:
+            continue
+        valid.append(text)
+    return valid
+
+
+_EXAMPLES = _command_examples()
+_SUITE_TEXTS = _valid_suites()
 
 
 def _pick(seed: object, count: int) -> int:
@@ -49,17 +91,36 @@ def _realistic_command(command: Any) -> Any:
     return command
 
 
+def _realistic_batch(batch: dict[str, Any]) -> dict[str, Any]:
+    commands = batch.get("commands")
+    if not isinstance(commands, list):
+        return batch
+    batch = {**batch, "commands": [_realistic_command(item) for item in commands]}
+    if "checkpoint_id" in batch and _pick(batch["checkpoint_id"], 2) == 0:
+        batch["checkpoint_id"] = SEED.checkpoint_id
+    return batch
+
+
+def _realistic_suite(case: Case[Any]) -> Any:
+    # Values the document's schema admits: schemathesis checks a hook's values again, and one it
+    # does not admit would turn the case into a negative one.
+    text = _SUITE_TEXTS[_pick(case.body, len(_SUITE_TEXTS))]
+    if case.media_type == "multipart/form-data":
+        return {"file": text}
+    return yaml.safe_load(text)  # schemathesis writes it back as YAML or JSON, as the media type says
+
+
 def _key_for(generated: str, body: object) -> str:
     return f"{generated[:180]}-{hashlib.sha256(repr(body).encode()).hexdigest()[:64]}"
 
 
-def _real_cursor(generated: str) -> str:
-    """A cursor as the service hands out for the history query: after some entry, newest first."""
-    query = Query(HISTORY, order_by="timestamp", descending=True)
+def _real_cursor(query: Query, generated: str) -> str:
+    """A cursor as the service hands out for ``query``: after some document, newest first."""
+    assert query.order_by is not None
     second = _pick(generated, 60)
     last = Document(
-        id=f"h_{_pick(generated, 10**8):08d}",
-        data={"timestamp": f"2026-01-01T00:00:{second:02d}.000000Z"},
+        id=f"d_{_pick(generated, 10**8):08d}",
+        data={query.order_by: f"2026-01-01T00:00:{second:02d}.000000Z"},
     )
     return encode_cursor(query, last)
 
@@ -69,19 +130,15 @@ def map_case(context: schemathesis.HookContext, case: Case[Any]) -> Case[Any]:
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return case
     route = (case.method.upper(), case.operation.path)
-    if case.headers and isinstance(case.headers.get(IDEMPOTENCY_KEY), str):
-        # A client sends one key per request it means (and the same key only to retry it); a key
-        # reused for another body is refused with 422, as the IETF Idempotency-Key draft says.
-        case.headers[IDEMPOTENCY_KEY] = _key_for(case.headers[IDEMPOTENCY_KEY], case.body)
-    if route == ("POST", "/api/v1/commands"):
+    if route in _COMMANDS:
         case.body = _realistic_command(case.body)
-    elif route == ("POST", "/api/v1/commands/batch") and isinstance(case.body, dict):
-        commands = case.body.get("commands")
-        if isinstance(commands, list):
-            batch = {**case.body, "commands": [_realistic_command(item) for item in commands]}
-            if "checkpoint_id" in batch and _pick(batch["checkpoint_id"], 2) == 0:
-                batch["checkpoint_id"] = SEED.checkpoint_id
-            case.body = batch
-    elif route == ("GET", "/api/v1/commands/history") and isinstance((case.query or {}).get("cursor"), str):
-        case.query = {**case.query, "cursor": _real_cursor(case.query["cursor"])}
+    elif route in _BATCHES and isinstance(case.body, dict):
+        case.body = _realistic_batch(case.body)
+    elif route == _SUITES:
+        case.body = _realistic_suite(case)
+    elif route in _CURSORS and isinstance((case.query or {}).get("cursor"), str):
+        case.query = {**case.query, "cursor": _real_cursor(_CURSORS[route], case.query["cursor"])}
+    if case.headers and isinstance(case.headers.get(IDEMPOTENCY_KEY), str):
+        # A key reused for another body is refused with 422, as the IETF Idempotency-Key draft says.
+        case.headers[IDEMPOTENCY_KEY] = _key_for(case.headers[IDEMPOTENCY_KEY], case.body)
     return case

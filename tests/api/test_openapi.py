@@ -32,6 +32,13 @@ STATUSES = {
     ("get", "/api/v1/commands"): {200, 401, 503},
     ("post", "/api/v1/commands"): {200, 201, 400, 401, 403, 404, 409, 413, 415, 422, 502, 503},
     ("post", "/api/v1/commands/batch"): {200, 207, 400, 401, 403, 404, 409, 413, 415, 422, 502, 503},
+    ("post", "/api/v1/suites/validate"): {200, 400, 401, 413, 415, 422, 503},
+    ("post", "/api/v1/commands/async"): {202, 400, 401, 403, 409, 413, 415, 422, 503},
+    ("post", "/api/v1/commands/batch/async"): {202, 400, 401, 403, 409, 413, 415, 422, 503},
+    ("get", "/api/v1/jobs"): {200, 400, 401, 422, 503},
+    ("get", "/api/v1/jobs/stats"): {200, 401, 403, 503},
+    ("get", "/api/v1/jobs/{job_id}"): {200, 401, 404, 503},
+    ("post", "/api/v1/jobs/{job_id}/cancel"): {200, 401, 403, 404, 409, 503},
     ("get", "/health/live"): {200},
     ("get", "/health/ready"): {200, 503},
 }

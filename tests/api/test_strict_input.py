@@ -35,6 +35,15 @@ def _fields(response: httpx.Response) -> list[str]:
             {"commands": [{"command": "step-misc"}], "stop_on_error": 0},
             "stop_on_error",
         ),
+        # A job keeps its request: a position past 64 bits was a 500 when the store refused it.
+        ("/api/v1/commands/async", {"command": "step-misc", "position": 2**70}, "position"),
+        (
+            "/api/v1/commands/batch/async",
+            {"commands": [{"command": "step-misc", "position": 2**70}]},
+            "commands[0].position",
+        ),
+        ("/api/v1/commands/batch/async", {"commands": [{"command": "step-misc"}], "parallel": 1}, "parallel"),
+        ("/api/v1/commands/async", {"command": "step-misc", "delay_seconds": "5"}, "delay_seconds"),
     ],
 )
 async def test_a_value_of_another_json_type_is_a_422_naming_the_field(

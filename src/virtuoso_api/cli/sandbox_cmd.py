@@ -15,6 +15,10 @@ def sandbox(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8100,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     token: Annotated[str, typer.Option(help="The bearer token the sandbox accepts.")] = _DEFAULT_TOKEN,
+    latency_ms: Annotated[
+        int,
+        typer.Option(help="Hold every answer this long after handling the request (a slow link).", min=0),
+    ] = 0,
 ) -> None:
     """Run a Virtuoso stand-in (in-memory, seeded with a demo project) for tests and demos."""
     if not token.strip():
@@ -38,4 +42,5 @@ def sandbox(
         markup=False,
     )
     out.print(f"A step whose value or element contains {FAIL_MARKER!r} fails when executed.", markup=False)
-    uvicorn.run(create_sandbox_app(token=token), host=host, port=port, log_level="info", proxy_headers=False)
+    app = create_sandbox_app(token=token, latency_seconds=latency_ms / 1000)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from virtuoso_api.commands.vocabulary import command_names
 from virtuoso_api.kit.json_values import JSON_INTEGER, JsonBool
 from virtuoso_api.kit.text import Text
-from virtuoso_api.virtuoso.ids import CheckpointId
+from virtuoso_api.virtuoso.ids import MAX_ID, CheckpointId
 
 _COMMAND_NAMES: list[JsonValue] = [*command_names(with_aliases=True)]
 
@@ -41,7 +41,8 @@ class CommandRequest(BaseModel):
     )
     checkpoint_id: CheckpointId | None = Field(default=None, description="456 or cp_456")
     session_id: Text | None = Field(default=None, max_length=200)
-    position: Annotated[int, Field(ge=1), JSON_INTEGER] | None = Field(
+    # Bounded as ids are: a job keeps its request, and no store keeps a number past 64 bits.
+    position: Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER] | None = Field(
         default=None, description="Insert at this 1-based position"
     )
 

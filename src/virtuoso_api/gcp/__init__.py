@@ -1,9 +1,22 @@
-"""The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client``.
+"""The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client, get_cloud_tasks_client``.
 
 Each getter returns one lazily built client per process. It works whatever the flags say: with
-``USE_FIRESTORE`` off the same calls use the embedded SQLite store. See ``firestore_client.py``.
+``USE_FIRESTORE`` off the same calls use the embedded SQLite store, with ``USE_CLOUD_TASKS`` off the
+local task queue. See ``firestore_client.py`` and ``cloud_tasks_client.py``.
 """
 
+from virtuoso_api.gcp.cloud_tasks_client import (
+    CloudTasksClient,
+    close_cloud_tasks_client,
+    get_cloud_tasks_client,
+)
 from virtuoso_api.gcp.firestore_client import FirestoreClient, close_firestore_client, get_firestore_client
 
-__all__ = ["FirestoreClient", "close_firestore_client", "get_firestore_client"]
+__all__ = [
+    "CloudTasksClient",
+    "FirestoreClient",
+    "close_cloud_tasks_client",
+    "close_firestore_client",
+    "get_cloud_tasks_client",
+    "get_firestore_client",
+]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from virtuoso_api import __version__
-from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, virtuoso_failure
+from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, tasks_failure, virtuoso_failure
 from virtuoso_api.http.deps import StateKey
 from virtuoso_api.http.errors import error_payload
 from virtuoso_api.kit.redact import redact
@@ -51,6 +51,11 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
             services.virtuoso.ping,
             lambda exc: virtuoso_failure(exc, waited=wait),
         ),
+        "tasks": (
+            services.tasks.backend,
+            services.tasks.queue.ping,
+            lambda exc: tasks_failure(exc, services.tasks.backend, settings, waited=wait),
+        ),
     }
     results: dict[str, dict[str, Any]] = {}
     for name, (backend, ping, diagnose) in checks.items():
@@ -73,7 +78,9 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
             result |= {"reason": diagnosis.reason, "check": diagnosis.check}
         results[name] = result
     # Commands recorded while the store was unreachable, waiting in the local outbox.
-    results["documents"]["pending_writes"] = await services.pending_deliveries()
+    results["documents"]["pending_writes"] = await services.outbox.log.pending("documents")
+    # Jobs accepted while Cloud Tasks was unreachable: their enqueues wait in the outbox.
+    results["tasks"]["pending_enqueues"] = await services.tasks.pending_enqueues()
     failing = [f"{name} ({r['backend']})" for name, r in results.items() if r["status"] != "ok"]
     if not failing:
         return JSONResponse({"status": "ready", "backends": results})

@@ -7,7 +7,7 @@ Executions progress with the clock; a step containing ``sandbox:fail`` fails (se
 Seeded ids are in :data:`SEED` (checkpoint 1001 is ready for steps).
 """
 
-from virtuoso_api.sandbox.app import BASE_PATH, DEFAULT_TOKEN, create_sandbox_app
+from virtuoso_api.sandbox.app import BASE_PATH, DEFAULT_TOKEN, OBSERVER_HEADER, create_sandbox_app
 from virtuoso_api.sandbox.executions import FAIL_MARKER, QUEUED_SECONDS, STEP_SECONDS
 from virtuoso_api.sandbox.seed import SEED, SeedIds
 
@@ -15,6 +15,7 @@ __all__ = [
     "BASE_PATH",
     "DEFAULT_TOKEN",
     "FAIL_MARKER",
+    "OBSERVER_HEADER",
     "QUEUED_SECONDS",
     "SEED",
     "STEP_SECONDS",

@@ -15,7 +15,7 @@ from virtuoso_api.errors import InvalidInput
 MAX_ID_DIGITS = 15
 _DIGITS = f"[1-9][0-9]{{0,{MAX_ID_DIGITS - 1}}}"
 _CHECKPOINT_ID = re.compile(rf"(?:cp_)?({_DIGITS})")
-_MAX_ID = 10**MAX_ID_DIGITS - 1
+MAX_ID = 10**MAX_ID_DIGITS - 1
 
 
 def parse_checkpoint_id(value: object, *, field: str = "checkpoint_id") -> int:
@@ -29,7 +29,7 @@ def parse_checkpoint_id(value: object, *, field: str = "checkpoint_id") -> int:
     if isinstance(value, float) and value.is_integer():  # JSON's 456.0 is the integer 456
         value = int(value)
     if isinstance(value, int):
-        if not 0 < value <= _MAX_ID:
+        if not 0 < value <= MAX_ID:
             raise InvalidInput(field, f"must be a positive checkpoint id of at most {MAX_ID_DIGITS} digits")
         return value
     if isinstance(value, str):
@@ -51,7 +51,7 @@ _AS_TEXT = f"(cp_)?{_DIGITS}"
 #: What a checkpoint id field accepts, as the OpenAPI document says it.
 CHECKPOINT_ID_SCHEMA: Final = {
     "anyOf": [
-        {"type": "integer", "minimum": 1, "maximum": _MAX_ID},
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         {"type": "string", "pattern": f"^{_AS_TEXT}$"},
     ]
 }
