@@ -27,8 +27,10 @@ from virtuoso_api.history.service import HistoryService
 from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import Documents, DocumentStore, build_documents
 from virtuoso_api.infra.outbox import Outbox, build_outbox
-from virtuoso_api.kit.clock import Clock, SystemClock
+from virtuoso_api.kit.clock import Clock, SystemClock, sleeper
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
+from virtuoso_api.runs import PollPolicy, RunService
+from virtuoso_api.runs.normalise import ui_base_for
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
 
@@ -52,6 +54,7 @@ class Services:
     idempotency: IdempotencyService
     cache: CacheService
     virtuoso: VirtuosoConnection
+    runs: RunService
     commands: CommandService
     needs: list[Needs] = field(default_factory=list)
 
@@ -96,8 +99,22 @@ class Services:
         history = HistoryService(store, clock=clock, writes=documents.writes)
         # The longest a Virtuoso call can take: every attempt timing out, with the pauses between.
         longest = timedelta(seconds=settings.virtuoso_timeout_seconds * settings.virtuoso_retry_attempts + 10)
+        runs = RunService(
+            virtuoso=virtuoso.client,
+            store=store,
+            writes=documents.writes,
+            clock=clock,
+            sleep=sleeper(clock),
+            policy=PollPolicy(
+                first_seconds=settings.run_poll_seconds,
+                max_seconds=max(settings.run_poll_max_seconds, settings.run_poll_seconds),
+                unreachable_seconds=settings.run_unreachable_seconds,
+            ),
+            ui_base=ui_base_for(virtuoso.base_url, str(settings.virtuoso_ui_url or "") or None),
+        )
         commands = CommandService(
             virtuoso=virtuoso.client,
+            runs=runs,
             sessions=sessions,
             history=history,
             store=store,
@@ -115,6 +132,7 @@ class Services:
             cache.needs(),
             idempotency.needs(),
             commands.needs(),
+            runs.needs(),
         ]
         return cls(
             settings=settings,
@@ -127,6 +145,7 @@ class Services:
             idempotency=idempotency,
             cache=cache,
             virtuoso=virtuoso,
+            runs=runs,
             commands=commands,
             needs=needs,
         )
