@@ -42,9 +42,11 @@ def test_the_captured_real_status_answer_parses_into_the_model() -> None:
         2418,
     )
     assert (execution.status, execution.outcome, execution.progress) == ("FINISHED", "PASS", 1.0)
-    assert execution.finished and not execution.tests_failed
+    assert execution.finished
+    assert not execution.tests_failed
     assert execution.start_date == datetime(2024, 7, 16, 10, 29, 12, 277000, tzinfo=UTC)
-    assert execution.end_date is not None and execution.start_date is not None
+    assert execution.end_date is not None
+    assert execution.start_date is not None
     assert (execution.end_date - execution.start_date) == timedelta(milliseconds=execution.duration or 0)
     assert execution.journey_statistics.count_per_outcome["PASS"] == 1
     assert execution.journey_statistics.total_count == 1
@@ -74,7 +76,8 @@ def test_unexpected_values_read_as_missing_and_unknown_statuses_are_kept(answer:
 def test_the_captured_read_back_step_parses_with_selectors_of_every_type() -> None:
     step = Step.model_validate(_evidence("testsuite_527211_step.json"))
     assert [selector.type for selector in step.selectors] == ["XPATH", "ID", "CSS_SELECTOR", "GUESS"]
-    assert step.target is not None and step.target["kind"] == "INPUT"
+    assert step.target is not None
+    assert step.target["kind"] == "INPUT"
     assert (step.meta["kind"], step.optional, step.ignore_outcome, step.skip) == (
         "WRITE",
         False,
@@ -142,8 +145,10 @@ async def test_a_goal_run_goes_queued_running_finished_pass(
 
     clock.advance(timedelta(seconds=2))
     running = await client.get_execution_status(started.id)
-    assert running.status == "RUNNING" and not running.finished
-    assert running.progress is not None and 0 < running.progress < 1
+    assert running.status == "RUNNING"
+    assert not running.finished
+    assert running.progress is not None
+    assert 0 < running.progress < 1
 
     clock.advance(timedelta(seconds=60))
     done = await client.get_execution_status(started.id)
@@ -161,7 +166,8 @@ async def test_a_failing_step_finishes_with_outcome_fail(client: VirtuosoClient,
     journeys = await client.snapshot_journeys(goal.id, goal.snapshot_id)
     chosen = [journey.id for journey in journeys if journey.title == "A"]
     started = await client.execute_goal_snapshot(goal.id, goal.snapshot_id, journey_ids=chosen, tags=["ci"])
-    assert started.id is not None and started.tags == ["ci"]
+    assert started.id is not None
+    assert started.tags == ["ci"]
     clock.advance(timedelta(seconds=60))
     done = await client.get_execution_status(started.id)
     assert (done.status, done.outcome) == ("FINISHED", "FAIL")
