@@ -249,6 +249,7 @@ def _run(work: Any) -> None:
         VirtuosoApiError,
     )
     from virtuoso_api.services import Services
+    from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
 
     settings = settings_or_exit()
 
@@ -262,7 +263,7 @@ def _run(work: Any) -> None:
     except InvalidInput as exc:
         option = "--journey" if exc.field.startswith("journeys[") else exc.field
         fail(f"{option}: {exc.reason}", RunExit.USAGE)
-    except (Misconfigured, NotFound, Unauthorized, Forbidden, UpstreamRejected) as exc:
+    except (Misconfigured, NotFound, Unauthorized, Forbidden, UpstreamRejected, VirtuosoNotConfigured) as exc:
         fail(exc.message, RunExit.USAGE)
     except BackendUnavailable as exc:
         fail(exc.message, RunExit.INCOMPLETE)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from virtuoso_api.history.models import Source
-from virtuoso_api.kit.text import Text
+from virtuoso_api.kit.text import valid_unicode
 from virtuoso_api.kit.timestamps import UtcDatetime
 from virtuoso_api.virtuoso.executions import FAILING_OUTCOMES, Execution
 
@@ -16,8 +16,17 @@ COLLECTION = "runs"
 #: Virtuoso's ids are positive integers; the largest taken is the command vocabulary's (18 digits).
 MAX_ID = 10**18 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-JourneyRef = Id | Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Tag = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+JourneyRef = (
+    Id
+    | Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        AfterValidator(valid_unicode),
+    ]
+)
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(valid_unicode)
+]
 
 
 class Kind(StrEnum):
