@@ -126,7 +126,7 @@ def test_failing_tests_exit_1_and_junit_has_a_case_per_journey_and_step(
         "2",
         "1",
     )
-    names = [case.get("name") for case in root.iter("testcase")]
+    names = [case.get("name", "") for case in root.iter("testcase")]
     assert names[0] == "Journey 1"
     assert [name.split(" (")[0] for name in names[1:]] == [
         f"Navigate to https://x / step {n} {action}"
@@ -178,6 +178,8 @@ def test_a_run_still_going_when_the_timeout_passes_exits_3(virtuoso: httpx.Clien
         (("--plan", "501", "--tag", "x"), "use them with --goal"),
         (("--goal", "201", "--junit", "x.xml"), "--junit needs --wait"),
         (("--goal", "201", "--timeout", "5"), "--timeout needs --wait"),
+        (("--goal", "201", "--wait", "--timeout", "inf"), "--timeout must be a number of seconds, got inf"),
+        (("--goal", "201", "--wait", "--timeout", "-1"), "--timeout"),
         (("--goal", "999999"), "goal 999999 was not found in Virtuoso"),
         (("--goal", "201", "--journey", "Nope"), "--journey: no journey 'Nope' in goal 201"),
         (("--goal", "201", "--tag", "x" * 101), "--tag: String should have at most 100 characters"),

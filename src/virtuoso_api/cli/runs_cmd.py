@@ -14,6 +14,7 @@ Progress goes to stderr (a live bar on a terminal, a line per change otherwise),
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -134,6 +135,8 @@ def _check_follow_options(
 ) -> None:
     if timeout is not None and not wait:
         _usage("--timeout needs --wait")
+    if timeout is not None and not math.isfinite(timeout):
+        _usage(f"--timeout must be a number of seconds, got {timeout}")
     if junit is not None and needs_wait_for_junit and not wait:
         _usage("--junit needs --wait (the results exist once the run has ended)")
 

@@ -181,7 +181,7 @@ class RunService:
     # -- following -----------------------------------------------------------------------------
     async def status(self, execution_id: int) -> RunView:
         """The run as Virtuoso answers now (one read)."""
-        view = await self._view(await self._virtuoso.get_execution_status(execution_id))
+        view = await self._view(await self._read(execution_id, retry=True))
         if view.finished:
             await self._record_end(view)
         return view
@@ -209,8 +209,12 @@ class RunService:
             return await self.status(execution_id)
         return await self._view(execution)
 
-    async def _read(self, execution_id: int) -> Execution:
-        return await self._virtuoso.get_execution_status(execution_id, retry=False)
+    async def _read(self, execution_id: int, *, retry: bool = False) -> Execution:
+        """One status read (by default a single attempt: the poll loop's pause is its retry)."""
+        execution = await self._virtuoso.get_execution_status(execution_id, retry=retry)
+        if execution.id is None:  # an answer that does not repeat the id is still this run's
+            execution.id = execution_id
+        return execution
 
     async def _ended(self, execution: Execution) -> None:
         await self._record_end(await self._view(execution))
