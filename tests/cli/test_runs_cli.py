@@ -237,3 +237,14 @@ def test_runs_started_from_the_cli_are_recorded(virtuoso: httpx.Client) -> None:
         "cli",
         "passed",
     )
+
+
+def test_a_junit_path_that_cannot_be_written_exits_2_after_the_run(
+    virtuoso: httpx.Client, tmp_path: Path
+) -> None:
+    result = _runs(
+        "start", "--goal", str(SEED.goal_id), "--wait", "--junit", str(tmp_path / "missing" / "x.xml")
+    )
+    assert result.exit_code == 2, result.output
+    assert "--junit" in result.stderr
+    assert "No such file or directory" in result.stderr

@@ -187,3 +187,12 @@ async def test_throttled_requests_get_429_and_every_request_is_counted(api: http
     assert error_of(first)["code"] == "TOO_MANY_REQUESTS"
     counts = (await api.get(f"{control}/requests")).json()["item"]["counts"]
     assert counts == {"GET /projects": 3}
+
+
+async def test_the_bodies_spotqas_scripts_send_are_taken(api: httpx.AsyncClient) -> None:
+    # execute.py (SpotQA's CI script) sends no body, and PUTs the plan; the robot client POSTs {}.
+    assert (await api.post("/goals/201/execute")).status_code == 200
+    assert (await api.post("/goals/201/snapshots/301/execute")).status_code == 200
+    put = await api.put(f"/plans/executions/{SEED.plan_id}/execute", params={"envelope": "false"})
+    assert put.status_code == 200
+    assert len(put.json()["jobs"]) == 1

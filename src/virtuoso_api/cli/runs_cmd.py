@@ -239,6 +239,7 @@ def _run(work: Any) -> None:
     """Run ``work(services)`` and exit with its code; errors exit 2 (input, configuration) or 3
     (Virtuoso unreachable, anything that stopped the run being followed)."""
     import asyncio
+    import logging
 
     from virtuoso_api.cli._runtime import fail, settings_or_exit
     from virtuoso_api.errors import (
@@ -272,8 +273,13 @@ def _run(work: Any) -> None:
         fail(exc.message, RunExit.INCOMPLETE)
     except VirtuosoApiError as exc:
         fail(exc.message, RunExit.INCOMPLETE)
+    except KeyboardInterrupt:
+        fail("interrupted: a started run goes on in Virtuoso (follow it with 'runs status ID --wait')", 3)
+    except typer.Exit:
+        raise  # an exit decided inside (a --junit file that cannot be written, say)
     except Exception as exc:  # a bug of ours must not read as "tests failed" (exit 1) to CI
-        fail(f"the run could not be followed ({type(exc).__name__}); see the log", RunExit.INCOMPLETE)
+        logging.getLogger(__name__).exception("runs failed")
+        fail(f"the run could not be followed ({type(exc).__name__}); see above", RunExit.INCOMPLETE)
     raise typer.Exit(code)
 
 

@@ -26,7 +26,7 @@ _GOAL_META: dict[str, Any] = {
 
 
 class ProjectsApi(ClientBase):
-    # GET /projects?organizationId=&limit=&offset=
+    # GET /projects?organizationId=&limit=&offset=  (paging by limit/offset is UNVERIFIED: the original's)
     async def list_projects(self, *, limit: int = 100, offset: int = 0) -> list[Project]:
         """The organization's projects in id order (all projects the token sees if no org id is set)."""
         params: dict[str, str | int | bool] = {"limit": limit, "offset": offset}

@@ -21,7 +21,8 @@ class StepsApi(ClientBase):
         )
         return envelope.many(Step)
 
-    # POST /teststeps?envelope=false
+    # POST /teststeps?envelope=false  (body field names and the 1-based stepIndex are UNVERIFIED: only
+    # the original system shows them; the answer is read tolerantly, see created_id_holder)
     async def create_step(self, step: StepCreate) -> Step:
         """Add a step at ``step.step_index`` (1..count+1; later steps move down).
 

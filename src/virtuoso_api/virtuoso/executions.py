@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import (
     BeforeValidator,
@@ -128,6 +128,26 @@ class Tolerant(VirtuosoModel):
     model_config = ConfigDict(extra="allow")
 
 
+class Answer(Tolerant):
+    """A whole answer of Virtuoso's, read with :meth:`read` (which never raises for an object) and
+    kept as it came in :attr:`raw`."""
+
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def read(cls, data: Any) -> Self:
+        """Parse an answer; anything that is not an object reads as an empty one (no id)."""
+        raw = dict(data) if isinstance(data, Mapping) else {}
+        answer = cls.model_validate(raw)
+        answer._raw = raw
+        return answer
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The answer as Virtuoso sent it (camelCase, every field)."""
+        return self._raw
+
+
 class JourneyStatistics(Tolerant):
     count_per_outcome: Counts = Field(default_factory=dict)
     outcome: Word = None
@@ -146,7 +166,7 @@ class ExecutionMeta(Tolerant):
     execution_request: JsonObject = Field(default_factory=dict)
 
 
-class Execution(Tolerant):
+class Execution(Answer):
     """One execution (Virtuoso also calls it a job): what ``/executions/{id}/status`` answers.
 
     Read with :meth:`read`, which never raises for an object: ``id`` is ``None`` when Virtuoso's answer
@@ -181,21 +201,6 @@ class Execution(Tolerant):
     not_reached_test_executions: LenientInt = None
     meta: Annotated[ExecutionMeta, BeforeValidator(_mapping)] = Field(default_factory=ExecutionMeta)
 
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    @classmethod
-    def read(cls, data: Any) -> Execution:
-        """Parse an answer; anything that is not an object reads as an execution with no id."""
-        raw = dict(data) if isinstance(data, Mapping) else {}
-        execution = cls.model_validate(raw)
-        execution._raw = raw
-        return execution
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """The answer as Virtuoso sent it (camelCase, every field)."""
-        return self._raw
-
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
@@ -205,7 +210,7 @@ class Execution(Tolerant):
         return self.outcome in FAILING_OUTCOMES
 
 
-class PlanExecution(Tolerant):
+class PlanExecution(Answer):
     """What starting a plan answers (``POST /plans/executions/{planId}/execute``): ``jobs`` holds one
     entry per run it started, keyed by the job (= execution) id. Its ``id``, ``status`` and ``outcome``
     and the plan-status answer (``GET /plans/executions/status/{id}``) come from the evidence's list of
@@ -216,19 +221,6 @@ class PlanExecution(Tolerant):
     status: Word = None
     outcome: Word = None
     jobs: JsonObject = Field(default_factory=dict)
-
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    @classmethod
-    def read(cls, data: Any) -> PlanExecution:
-        raw = dict(data) if isinstance(data, Mapping) else {}
-        plan = cls.model_validate(raw)
-        plan._raw = raw
-        return plan
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        return self._raw
 
     @property
     def job_ids(self) -> list[int]:
