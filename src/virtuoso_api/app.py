@@ -24,6 +24,7 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.runs import endpoints as runs_endpoints
 from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
+from virtuoso_api.suites import endpoints as suites_endpoints
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(sessions_endpoints.router)
     api.include_router(history_endpoints.router)
     api.include_router(commands_endpoints.router)
+    api.include_router(suites_endpoints.router)
     api.include_router(runs_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)

@@ -18,6 +18,10 @@ def sandbox(
     step_seconds: Annotated[
         float, typer.Option(min=0.001, max=3600.0, help="How long each step of a run takes.")
     ] = 0.5,
+    latency_ms: Annotated[
+        int,
+        typer.Option(help="Hold every answer this long after handling the request (a slow link).", min=0),
+    ] = 0,
 ) -> None:
     """Run a Virtuoso stand-in (in-memory, seeded with a demo project) for tests and demos."""
     if not token.strip():
@@ -50,5 +54,5 @@ def sandbox(
         f"POST /_sandbox/throttle, GET /_sandbox/requests",
         markup=False,
     )
-    app = create_sandbox_app(token=token, step_seconds=step_seconds)
+    app = create_sandbox_app(token=token, step_seconds=step_seconds, latency_seconds=latency_ms / 1000)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

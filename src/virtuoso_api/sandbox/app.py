@@ -6,7 +6,10 @@ controls (cancel a run, answer 429, count requests) are under ``/_sandbox`` (``r
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.sandbox import (
@@ -29,6 +32,9 @@ BASE_PATH = "/api"
 DEFAULT_TOKEN = "sandbox-token"
 #: How long each step of a run takes in the sandbox, by default.
 STEP_SECONDS = 0.5
+#: A request carrying this header is answered without the added latency: tests watch the sandbox's
+#: state through it while the service under test waits.
+OBSERVER_HEADER = "x-sandbox-observer"
 
 
 def create_sandbox_app(
@@ -37,17 +43,21 @@ def create_sandbox_app(
     seed: bool = True,
     clock: Clock | None = None,
     step_seconds: float = STEP_SECONDS,
+    latency_seconds: float = 0.0,
 ) -> FastAPI:
     """A fresh sandbox with its own in-memory state (``app.state.sandbox``).
 
     ``seed`` adds the demo objects of :mod:`virtuoso_api.sandbox.seed`; ``clock`` drives executions
     (pass a ``ManualClock`` to move them on without waiting); each step of a run takes
-    ``step_seconds`` on it (a run is queued for two steps' time first).
+    ``step_seconds`` on it (a run is queued for two steps' time first); ``latency_seconds`` holds
+    every answer that long after the request was handled, as a slow link to a remote Virtuoso would.
     """
     if step_seconds <= 0:
         raise ValueError("step_seconds must be positive")
     if not token:
         raise ValueError("the sandbox needs a non-empty token")
+    if latency_seconds < 0:
+        raise ValueError("latency_seconds must not be negative")
     app = FastAPI(
         title="Virtuoso sandbox",
         description="A Virtuoso-compatible simulator for tests and demos; state is in memory.",
@@ -71,5 +81,29 @@ def create_sandbox_app(
     ):
         app.include_router(module.router, prefix=BASE_PATH, dependencies=[Depends(require_token)])
     app.include_router(routes_control.router, dependencies=[Depends(require_token)])
+    if latency_seconds:
+        app.add_middleware(_SlowAnswers, seconds=latency_seconds)
+    # Outermost: every request is counted, and a throttled one is answered 429 at once.
     app.add_middleware(TrafficMiddleware, traffic=state.traffic, base_path=BASE_PATH)
     return app
+
+
+class _SlowAnswers:
+    """Holds each answer back after the request was handled: the change is made at once, the caller
+    hears of it ``seconds`` later (the window a crash between the two falls into)."""
+
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(name == OBSERVER_HEADER.encode() for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def held(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await asyncio.sleep(self.seconds)
+            await send(message)
+
+        await self.app(scope, receive, held)
