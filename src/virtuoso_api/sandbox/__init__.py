@@ -13,7 +13,13 @@ environments and test-data endpoints) is served as the original used it and mark
 Seeded ids are in :data:`SEED` (checkpoint 1001 is ready for steps, plan 501 runs goal 201).
 """
 
-from virtuoso_api.sandbox.app import BASE_PATH, DEFAULT_TOKEN, OBSERVER_HEADER, STEP_SECONDS, create_sandbox_app
+from virtuoso_api.sandbox.app import (
+    BASE_PATH,
+    DEFAULT_TOKEN,
+    OBSERVER_HEADER,
+    STEP_SECONDS,
+    create_sandbox_app,
+)
 from virtuoso_api.sandbox.executions import FAIL_MARKER
 from virtuoso_api.sandbox.seed import SEED, SeedIds
 
