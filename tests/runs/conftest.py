@@ -62,8 +62,14 @@ class ServedSandbox:
 
 
 @pytest.fixture
-async def sandbox(clock: ManualClock) -> AsyncIterator[ServedSandbox]:
-    app = create_sandbox_app(token=TOKEN, clock=clock)
+def latency_seconds() -> float:
+    """How long the served sandbox holds each answer (a module overrides this for a slow link)."""
+    return 0.0
+
+
+@pytest.fixture
+async def sandbox(clock: ManualClock, latency_seconds: float) -> AsyncIterator[ServedSandbox]:
+    app = create_sandbox_app(token=TOKEN, clock=clock, latency_seconds=latency_seconds)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none")

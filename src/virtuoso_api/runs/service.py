@@ -11,11 +11,12 @@ statuses or exit codes: those are decided by the routes and the CLI.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from virtuoso_api.api_keys.models import Principal
-from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.errors import BackendUnavailable, VirtuosoApiError
 from virtuoso_api.history.models import Source
 from virtuoso_api.infra.documents import DocumentStore, DurableWrites
 from virtuoso_api.kit.clock import Clock
@@ -39,6 +40,7 @@ from virtuoso_api.virtuoso import VirtuosoClient, VirtuosoError, VirtuosoUnavail
 from virtuoso_api.virtuoso.executions import Execution, ExecutionReport, PlanExecution
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Goals do not move between projects: a goal's project, once read, is kept.
 _FOREVER = timedelta(days=36_500)
@@ -81,42 +83,32 @@ class RunService:
         snapshot_id = request.snapshot_id
         journey_ids: list[int] = []
         plan: PlanExecution | None = None
-        try:
-            if kind is Kind.GOAL:
-                assert request.goal_id is not None
-                executions = [await self._virtuoso.execute_goal(request.goal_id)]
-            elif kind is Kind.JOURNEYS:
-                assert request.goal_id is not None
-                snapshot_id = snapshot_id or await self._virtuoso.first_snapshot_id(request.goal_id)
-                journeys = await self._virtuoso.snapshot_journeys(request.goal_id, snapshot_id)
-                journey_ids = resolve_journeys(request.journeys, journeys, goal_id=request.goal_id)
-                executions = [
-                    await self._virtuoso.execute_goal_snapshot(
-                        request.goal_id,
-                        snapshot_id,
-                        journey_ids=journey_ids,
-                        tags=request.tags,
-                        environment_id=request.environment_id,
-                    )
-                ]
-            elif kind is Kind.JOURNEY:
-                assert request.journey_id is not None
-                journey_ids = [request.journey_id]
-                executions = [await self._virtuoso.execute_journey(request.journey_id)]
-            else:
-                assert request.plan_id is not None
-                plan = await self._virtuoso.execute_plan(
-                    request.plan_id, environment_id=request.environment_id
-                )
-                executions = [plan.job(job_id) for job_id in plan.job_ids] or [Execution.read({})]
-        except VirtuosoUnavailable as exc:
-            if exc.reached_server:
-                exc.message += (
-                    "; the request reached Virtuoso, so the run may have started: look in Virtuoso before "
-                    "starting it again"
-                )
-                exc.args = (exc.message,)
-            raise
+        if kind is Kind.GOAL:
+            assert request.goal_id is not None
+            executions = [await _sent(self._virtuoso.execute_goal(request.goal_id))]
+        elif kind is Kind.JOURNEYS:
+            assert request.goal_id is not None
+            snapshot_id = snapshot_id or await self._virtuoso.first_snapshot_id(request.goal_id)
+            journeys = await self._virtuoso.snapshot_journeys(request.goal_id, snapshot_id)
+            journey_ids = resolve_journeys(request.journeys, journeys, goal_id=request.goal_id)
+            started_one = self._virtuoso.execute_goal_snapshot(
+                request.goal_id,
+                snapshot_id,
+                journey_ids=journey_ids,
+                tags=request.tags,
+                environment_id=request.environment_id,
+            )
+            executions = [await _sent(started_one)]
+        elif kind is Kind.JOURNEY:
+            assert request.journey_id is not None
+            journey_ids = [request.journey_id]
+            executions = [await _sent(self._virtuoso.execute_journey(request.journey_id))]
+        else:
+            assert request.plan_id is not None
+            plan = await _sent(
+                self._virtuoso.execute_plan(request.plan_id, environment_id=request.environment_id)
+            )
+            executions = [plan.job(job_id) for job_id in plan.job_ids] or [Execution.read({})]
         now = self._clock.now()
         runs = [await self._started_run(execution, request) for execution in executions]
         started = StartedRuns(
@@ -174,7 +166,7 @@ class RunService:
         ]
         try:
             await self._log.started(records)
-        except BackendUnavailable:
+        except Exception:
             # The runs exist: failing the answer now would invite starting them again.
             logger.exception("the record of runs %s could not be written", started.execution_ids)
 
@@ -285,9 +277,25 @@ class RunService:
             return known
         try:
             goal = await self._virtuoso.get_goal(goal_id)
-        except VirtuosoError as exc:
+        except VirtuosoApiError as exc:  # Virtuoso's refusal, or its breaker: the run is not affected
             logger.info("no project for goal %s (%s): the run has no link", goal_id, exc.message)
             return None
         if goal.project_id is not None:
             self._projects.put(goal_id, goal.project_id)
         return goal.project_id
+
+
+async def _sent(start: Awaitable[T]) -> T:
+    """A start request's answer. If Virtuoso may have received it and did not answer (a timeout, a
+    5xx; not a 429, which refuses before anything starts), the error says the run may have started,
+    so nobody starts it again blindly."""
+    try:
+        return await start
+    except VirtuosoUnavailable as exc:
+        if exc.reached_server and exc.upstream_status != 429:
+            exc.message += (
+                "; the request reached Virtuoso, so the run may have started: look in Virtuoso before "
+                "starting it again"
+            )
+            exc.args = (exc.message,)
+        raise
