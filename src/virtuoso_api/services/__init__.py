@@ -29,6 +29,8 @@ from virtuoso_api.infra.documents import Documents, DocumentStore, build_documen
 from virtuoso_api.infra.outbox import Outbox, build_outbox
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
+from virtuoso_api.secrets import SecretsService
+from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
 
@@ -53,6 +55,7 @@ class Services:
     cache: CacheService
     virtuoso: VirtuosoConnection
     commands: CommandService
+    secrets: SecretsService
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -72,8 +75,9 @@ class Services:
         async with contextlib.AsyncExitStack() as stack:
             outbox = await stack.enter_async_context(build_outbox(settings, clock=clock))
             documents = await stack.enter_async_context(build_documents(settings, clock=clock, outbox=outbox))
-            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock))
-            services = cls._wire(settings, clock, outbox, documents, virtuoso)
+            secrets = await stack.enter_async_context(build_secrets_service(settings, clock=clock))
+            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock, secrets=secrets))
+            services = cls._wire(settings, clock, outbox, documents, virtuoso, secrets)
             stack.push_async_callback(services._shut_down)
             if background:
                 await stack.enter_async_context(running_periodically(services._periodic_jobs()))
@@ -90,6 +94,7 @@ class Services:
         outbox: Outbox,
         documents: Documents,
         virtuoso: VirtuosoConnection,
+        secrets: SecretsService,
     ) -> Services:
         store = documents.store
         sessions = SessionService(store, clock=clock, ttl_seconds=settings.session_ttl_seconds)
@@ -115,6 +120,8 @@ class Services:
             cache.needs(),
             idempotency.needs(),
             commands.needs(),
+            secrets.needs(),
+            virtuoso.needs(),
         ]
         return cls(
             settings=settings,
@@ -128,6 +135,7 @@ class Services:
             cache=cache,
             virtuoso=virtuoso,
             commands=commands,
+            secrets=secrets,
             needs=needs,
         )
 
