@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from virtuoso_api.errors import BackendUnavailable, NotFound
+from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.infra.secrets import SecretNotFound
 from virtuoso_api.kit.clock import Clock
 
 V = TypeVar("V")
@@ -70,7 +71,7 @@ class SecretCache(Generic[V]):
         entry = self._entries.get(key)
         if entry is not None and self._clock.now() < entry.fresh_until:
             if entry.value is None:
-                raise NotFound(f"secret {key} does not exist (remembered for {self.ttl.total_seconds():g}s)")
+                raise SecretNotFound(f"secret {key} does not exist (as read less than {self.ttl} ago)")
             return entry.value
         return await self.refresh(key, read)
 
@@ -114,7 +115,7 @@ class SecretCache(Generic[V]):
             if stale is None:
                 raise
             return stale
-        except NotFound:
+        except SecretNotFound:
             self._entries[key] = Entry(None, self._clock.now() + self.ttl, missing=True)
             raise
         except Exception:

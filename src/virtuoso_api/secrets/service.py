@@ -9,6 +9,7 @@ redactor before anything else sees it, so no log line, error answer or history e
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from virtuoso_api.secrets.types import (
 logger = logging.getLogger(__name__)
 
 _RETIRE_EVERY_SECONDS = 3600
+#: How long, in steps, ``ensure`` waits for whoever created a secret to store its first version.
+_CREATOR_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 @dataclass(frozen=True)
@@ -166,16 +169,27 @@ class SecretsService:
         return await self._cache.refresh(ref.secret_id, lambda: self._read(ref, LATEST))
 
     async def ensure(self, ref: SecretRef) -> StoredSecret:
-        """The secret, or a generated one stored now (two processes racing store one between them)."""
+        """The secret, or a generated one stored now. Callers racing to make it (instances starting
+        together) end up with one value: whoever creates the secret stores the first version, the
+        others wait for it rather than adding versions of their own."""
         found = await self.find(ref)
         if found is not None:
             return found
+        value = self._generated(ref)
         try:
-            stored = await self.create(ref, self._generated(ref))
-        except Conflict:
-            return await self.refresh(ref)
-        self._in_use[ref.secret_id] = ref
-        return stored
+            await self._store.create(ref.secret_id, labels=ref.labels)
+        except SecretAlreadyExists:
+            return await self._first_version_of_another(ref, value)
+        return await self._add(ref, value)
+
+    async def _first_version_of_another(self, ref: SecretRef, value: SecretValue) -> StoredSecret:
+        for pause in _CREATOR_PAUSES:
+            try:
+                return await self.refresh(ref)
+            except SecretNotFound:
+                await asyncio.sleep(pause)
+        # Its creator stored no version in all that time (it died in between): the secret is ours.
+        return await self._add(ref, value)
 
     async def versions(self, ref: SecretRef) -> list[VersionInfo]:
         return await self._store.versions(ref.secret_id)

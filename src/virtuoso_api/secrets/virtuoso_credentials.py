@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from virtuoso_api.errors import NotFound
+from virtuoso_api.infra.secrets import SecretNotFound
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.secrets.service import SecretsService, StoredSecret
 from virtuoso_api.secrets.types import SecretType, VirtuosoApiKey
@@ -77,7 +77,7 @@ class VirtuosoCredentialsSource:
         """The credentials through the cache; :class:`VirtuosoNotConfigured` if there is no secret."""
         try:
             stored = await self._secrets.get(self.ref)
-        except NotFound:
+        except SecretNotFound:
             raise self._not_configured() from None
         return self._loaded(stored)
 
@@ -110,7 +110,7 @@ class VirtuosoCredentialsSource:
             return None
         try:
             stored = await self._secrets.refresh(self.ref)
-        except NotFound:
+        except SecretNotFound:
             raise self._not_configured() from None
         credentials = self._loaded(stored)
         if credentials.api_key == rejected:

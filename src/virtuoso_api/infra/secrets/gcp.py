@@ -184,18 +184,19 @@ class SecretManagerStore:
     async def _change(
         self, method: Callable[..., Any], secret_id: str, number: int, to: VersionState
     ) -> None:
+        """The port's rules, whatever the server does with them: a version already in ``to`` is left
+        as it is (Secret Manager refuses to destroy a destroyed version), and a destroyed one is never
+        brought back (drongo would enable it)."""
         check_version(number)
         name = f"{self._path(secret_id)}/versions/{number}"
-        try:
-            await self._call(
-                method, {"name": name}, what=f"{to.value[:-1]}ing version {number} of {secret_id}"
-            )
-        except SecretVersionUnavailable:
-            # The port's rule: a change to the state a version already has succeeds. Secret Manager
-            # refuses some of those (destroying a destroyed version); the state says which.
-            current = {info.number: info.state for info in await self.versions(secret_id)}
-            if current.get(number) is not to:
-                raise
+        current = _info(
+            await self._call(self._client.get_secret_version, {"name": name}, what=f"reading {name}")
+        )
+        if current.state is to:
+            return
+        if current.state is VersionState.DESTROYED:
+            raise SecretVersionUnavailable(f"version {number} of secret {secret_id} is destroyed")
+        await self._call(method, {"name": name}, what=f"making version {number} of secret {secret_id} {to}")
 
     async def _call(
         self,
