@@ -125,9 +125,9 @@ async def test_rotating_the_key_while_commands_run_fails_none_and_uses_the_new_t
                 answers.append(await service.command(n))
             return answers
 
-        *streams, switched_at = await asyncio.gather(
-            *(commands(1 + 10 * s, 10) for s in range(4)), rotate_midway()
-        )
+        rotation = asyncio.create_task(rotate_midway())
+        streams = await asyncio.gather(*(commands(1 + 10 * s, 10) for s in range(4)))
+        switched_at = await rotation
         answers = [answer for stream in streams for answer in stream]
         assert [answer.status_code for answer in answers] == [201] * 40, [
             a.text for a in answers if a.status_code != 201
