@@ -1,9 +1,26 @@
-"""The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client``.
+"""The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client, get_secret_manager_client``.
 
 Each getter returns one lazily built client per process. It works whatever the flags say: with
-``USE_FIRESTORE`` off the same calls use the embedded SQLite store. See ``firestore_client.py``.
+``USE_FIRESTORE`` off the same calls use the embedded SQLite store, and with ``USE_SECRET_MANAGER``
+off the local encrypted secrets file. See ``firestore_client.py`` and ``secret_manager_client.py``.
 """
 
 from virtuoso_api.gcp.firestore_client import FirestoreClient, close_firestore_client, get_firestore_client
+from virtuoso_api.gcp.secret_manager_client import (
+    SecretManagerClient,
+    SecretType,
+    VirtuosoCredentials,
+    close_secret_manager_client,
+    get_secret_manager_client,
+)
 
-__all__ = ["FirestoreClient", "close_firestore_client", "get_firestore_client"]
+__all__ = [
+    "FirestoreClient",
+    "SecretManagerClient",
+    "SecretType",
+    "VirtuosoCredentials",
+    "close_firestore_client",
+    "close_secret_manager_client",
+    "get_firestore_client",
+    "get_secret_manager_client",
+]

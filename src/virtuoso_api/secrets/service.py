@@ -121,9 +121,10 @@ class SecretsService:
                 raise Conflict(f"secret {ref} already exists; rotate it to store a new value") from None
         return await self._add(ref, value)
 
-    async def put(self, ref: SecretRef, fields: Any) -> Rotation:
-        """Store ``fields`` as the secret's new value, creating the secret the first time."""
-        value = self._checked(ref, fields)
+    async def put(self, ref: SecretRef, fields: Any | None) -> Rotation:
+        """Store ``fields`` (a generated value for ``None``) as the secret's new value, creating the
+        secret the first time; later versions retire older ones as a rotation does."""
+        value = self._generated(ref) if fields is None else self._checked(ref, fields)
         try:
             await self._store.create(ref.secret_id, labels=ref.labels)
         except SecretAlreadyExists:
@@ -135,7 +136,12 @@ class SecretsService:
         """A new version of an existing secret (a generated one when ``fields`` is None and the type
         can make one), then the retirement of older ones (see ``retention.py``)."""
         value = self._generated(ref) if fields is None else self._checked(ref, fields)
-        stored = await self._add(ref, value)
+        try:
+            stored = await self._add(ref, value)
+        except SecretNotFound:
+            raise SecretNotFound(
+                f"secret {ref} does not exist: store a first value before rotating it"
+            ) from None
         return Rotation(stored, await self.retire(ref))
 
     async def delete(self, ref: SecretRef) -> bool:
