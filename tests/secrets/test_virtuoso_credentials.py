@@ -291,3 +291,15 @@ async def test_a_start_while_secret_manager_is_down_degrades_and_recovers_withou
         created = await http.post("/api/v1/commands", headers=auth(key), json=step(2))
         assert created.status_code == 201, created.text
         assert (await http.get("/health/ready")).json()["backends"]["secrets"]["status"] == "ok"
+
+
+async def test_a_fixed_token_refused_is_sent_once_and_never_again(
+    settings_with_store: Settings, virtuoso: RotatingVirtuoso
+) -> None:
+    """VIRTUOSO_API_TOKEN cannot be refreshed: a 401 is the answer (502), after one request."""
+    settings = settings_with_store.model_copy(update={"virtuoso_api_token": SecretStr(NEWER)})
+    async with running(settings) as service:
+        mark = len(virtuoso.seen)
+        refused = await service.command(1)
+        assert refused.status_code == 502
+        assert virtuoso.tokens_since(mark) == [(NEWER, 401)]  # the count, refused, and nothing more

@@ -18,11 +18,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from virtuoso_api.infra.secrets import SecretNotFound
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.secrets.cache import Entry
 from virtuoso_api.secrets.service import SecretsService, StoredSecret
 from virtuoso_api.secrets.types import SecretType, VirtuosoApiKey
 from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
@@ -72,6 +73,10 @@ class VirtuosoCredentialsSource:
         self._background: asyncio.Task[object] | None = None
         self._refused: tuple[str, datetime] | None = None  # a token the store still held, until when
         self._seen_version: int | None = None
+        # What the last entry read holds, for current(): worked out when the entry changes.
+        self._entry: Entry[StoredSecret] | None = None
+        self._token = ""
+        self._fresh_until = self._servable_until = datetime.min.replace(tzinfo=UTC)
 
     async def load(self) -> VirtuosoCredentials:
         """The credentials through the cache; :class:`VirtuosoNotConfigured` if there is no secret."""
@@ -85,16 +90,24 @@ class VirtuosoCredentialsSource:
         entry = self._secrets.cache.peek(self.ref.secret_id)
         if entry is None or entry.value is None:
             return None
+        if entry is not self._entry:  # a new read: what it holds is worked out once, not per request
+            self._remember(entry)
         now = self._clock.now()
-        if now >= entry.fresh_until:
-            if now >= entry.servable_until(self._secrets.cache.grace):
+        if now >= self._fresh_until:
+            if now >= self._servable_until:
                 return None  # too stale to send: the caller awaits refresh(), which says why
             self._read_in_background()
+        return self._token
+
+    def _remember(self, entry: Entry[StoredSecret]) -> None:
+        assert entry.value is not None
+        self._loaded(entry.value)
         value = entry.value.value
         assert isinstance(value, VirtuosoApiKey)
-        if entry.value.version != self._seen_version:
-            self._loaded(entry.value)
-        return value.api_key.get_secret_value()
+        self._token = value.api_key.get_secret_value()
+        self._fresh_until = entry.fresh_until
+        self._servable_until = entry.servable_until(self._secrets.cache.grace)
+        self._entry = entry
 
     async def refresh(self, rejected: str | None) -> str | None:
         if rejected is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -177,3 +178,28 @@ async def test_two_processes_adding_versions_at_once_lose_none(tmp_path: Path) -
     assert [v.number for v in versions] == list(range(30, 0, -1))
     datas = {(await store.access("shared", v.number)).data for v in versions}
     assert datas == {f"{name}-{i}".encode() for name in ("a", "b") for i in range(15)}
+
+
+async def test_a_writer_killed_mid_write_leaves_a_file_that_opens(tmp_path: Path) -> None:
+    """kill -9 while versions are being written: the file is the one before a write or after it."""
+    settings = settings_for(tmp_path)
+    key = KeySource(settings.data_dir / "secrets.key")
+    store = LocalSecretStore(settings.data_dir / "secrets.json", key=key, clock=ManualClock())
+    await store.create("shared", labels={})
+    await store.add_version("shared", b"first")
+    endless = WRITER.replace("range(15)", "range(10**9)")
+    writer = subprocess.Popen([sys.executable, "-c", endless, str(settings.data_dir), "w"])
+    try:
+        while len(await store.versions("shared")) < 20:  # it is writing, over and over
+            await asyncio.sleep(0.01)
+    finally:
+        writer.kill()  # SIGKILL: no cleanup of any kind
+        writer.wait(timeout=10)
+    reopened = LocalSecretStore(settings.data_dir / "secrets.json", key=key, clock=ManualClock())
+    reopened.open()
+    versions = await reopened.versions("shared")
+    assert [v.number for v in versions] == list(range(len(versions), 0, -1))
+    for version in versions:  # every version it kept opens
+        await reopened.access("shared", version.number)
+    await reopened.add_version("shared", b"after")  # and the next writer goes on, tidying up
+    assert list(settings.data_dir.glob(".secrets.json.*.tmp")) == []

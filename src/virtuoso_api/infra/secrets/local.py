@@ -235,6 +235,9 @@ class LocalSecretStore:
 
     def _save(self, data: File) -> None:
         private_dir(self.path.parent)
+        # Under the lock no one else is writing: a temporary file left here is a killed writer's.
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
         try:
