@@ -123,14 +123,19 @@ class SecretsService:
 
     async def put(self, ref: SecretRef, fields: Any | None) -> Rotation:
         """Store ``fields`` (a generated value for ``None``) as the secret's new value, creating the
-        secret the first time; later versions retire older ones as a rotation does."""
+        secret the first time; later versions retire older ones as a rotation does.
+
+        A version is tried first, so storing into an existing secret needs only the right to add
+        versions (Secret Manager refuses a create to an identity without ``secrets.create`` even when
+        the secret exists)."""
         value = self._generated(ref) if fields is None else self._checked(ref, fields)
         try:
-            await self._store.create(ref.secret_id, labels=ref.labels)
-        except SecretAlreadyExists:
             stored = await self._add(ref, value)
-            return Rotation(stored, await self.retire(ref))
-        return Rotation(await self._add(ref, value))
+        except SecretNotFound:
+            with contextlib.suppress(SecretAlreadyExists):  # made by someone else in between
+                await self._store.create(ref.secret_id, labels=ref.labels)
+            return Rotation(await self._add(ref, value))
+        return Rotation(stored, await self.retire(ref))
 
     async def rotate(self, ref: SecretRef, fields: Any | None = None) -> Rotation:
         """A new version of an existing secret (a generated one when ``fields`` is None and the type
