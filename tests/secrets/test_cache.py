@@ -3,13 +3,12 @@ down, for the grace period only. Time is the service's clock; reads are counted 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.drongo_emulator import Drongo, drongo_or_skip
+from tests.fixtures.drongo_emulator import Drongo
 from tests.infra.secrets.conftest import store_settings
 from tests.secrets.conftest import OpenService
 from virtuoso_api.errors import BackendUnavailable, NotFound
@@ -72,22 +71,10 @@ async def test_a_deleted_secret_stops_being_served_at_its_ttl(
     assert (await service.health()).status == "ok"
 
 
-@pytest.fixture
-def private_drongo() -> Iterator[Drongo]:
-    """A drongo of this test's own, to be paused."""
-    server = Drongo(drongo_or_skip())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.mark.secret_manager
 async def test_while_secret_manager_is_down_the_last_value_is_served_for_the_grace_period(
     request: pytest.FixtureRequest, tmp_path: Path, private_drongo: Drongo, clock: ManualClock
 ) -> None:
-    request.getfixturevalue("drongo")  # the same skip as the other Secret Manager tests
     settings = store_settings("secret_manager", request, tmp_path)
     settings = settings.model_copy(
         update={
@@ -127,7 +114,6 @@ async def test_while_secret_manager_is_down_the_last_value_is_served_for_the_gra
 async def test_a_secret_never_read_is_unavailable_while_secret_manager_is_down(
     request: pytest.FixtureRequest, tmp_path: Path, private_drongo: Drongo, clock: ManualClock
 ) -> None:
-    request.getfixturevalue("drongo")
     settings = store_settings("secret_manager", request, tmp_path).model_copy(
         update={"secret_manager_emulator_host": private_drongo.host}
     )

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from pydantic import AnyHttpUrl, SecretStr
 
-from tests.fixtures.drongo_emulator import Drongo, drongo_or_skip
+from tests.fixtures.drongo_emulator import Drongo
 from tests.infra.secrets.conftest import STORES, store_settings
 from tests.secrets.rotating_virtuoso import RotatingVirtuoso
 from tests.support import auth
@@ -207,21 +207,10 @@ async def test_a_store_without_the_secret_leaves_virtuoso_unconfigured_and_says_
         assert ready["backend"] == "unconfigured"
 
 
-@pytest.fixture
-def private_drongo() -> Iterator[Drongo]:
-    server = Drongo(drongo_or_skip())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.mark.secret_manager
 async def test_secret_manager_down_the_token_keeps_serving_for_the_grace_period_and_readiness_says_so(
     request: pytest.FixtureRequest, tmp_path: Path, virtuoso: RotatingVirtuoso, private_drongo: Drongo
 ) -> None:
-    request.getfixturevalue("drongo")  # skipped with the other Secret Manager tests
     settings = pointed_at(store_settings("secret_manager", request, tmp_path), virtuoso).model_copy(
         update={
             "secret_manager_emulator_host": private_drongo.host,
@@ -263,7 +252,6 @@ async def test_secret_manager_down_the_token_keeps_serving_for_the_grace_period_
 async def test_a_start_while_secret_manager_is_down_degrades_and_recovers_without_a_restart(
     request: pytest.FixtureRequest, tmp_path: Path, virtuoso: RotatingVirtuoso, private_drongo: Drongo
 ) -> None:
-    request.getfixturevalue("drongo")
     settings = pointed_at(store_settings("secret_manager", request, tmp_path), virtuoso).model_copy(
         update={"secret_manager_emulator_host": private_drongo.host}
     )

@@ -129,24 +129,7 @@ def set_secret(
     """Store a value (the secret is made the first time; later, a new version).
 
     A new version retires older ones as a rotation does."""
-    from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
-    from virtuoso_api.kit.clock import SystemClock
-    from virtuoso_api.services.secrets import build_secrets_service
-
-    settings = settings_or_exit()
-    value = _prompt_missing(_fields(field, stdin, secret_type), secret_type, generate)
-
-    async def work() -> tuple[Rotation, str]:
-        async with build_secrets_service(settings, clock=SystemClock()) as service:
-            return await service.put(service.ref(secret_type, name), value), _where(settings, service)
-
-    rotation, where = run(work())
-    if as_json:
-        print_json(_rotation_json(rotation))
-        return
-    out.print(_stored_line("Stored", rotation.stored, where))
-    if rotation.retired:
-        out.print(_retired_line(rotation))
+    _store_version(secret_type, name, field, stdin, generate, as_json, rotating=False)
 
 
 @app.command("show")
@@ -208,6 +191,20 @@ def rotate(
 
     Older versions are disabled once SECRET_ROTATION_GRACE_SECONDS have passed since they were
     superseded, and destroyed past the SECRET_VERSIONS_KEPT newest."""
+    _store_version(secret_type, name, field, stdin, generate, as_json, rotating=True)
+
+
+def _store_version(
+    secret_type: str,
+    name: str | None,
+    field: list[str] | None,
+    stdin: bool,
+    generate: bool,
+    as_json: bool,
+    *,
+    rotating: bool,
+) -> None:
+    """``set`` (``put``: made if missing) and ``rotate`` (the secret must exist), then what was done."""
     from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
     from virtuoso_api.kit.clock import SystemClock
     from virtuoso_api.services.secrets import build_secrets_service
@@ -217,14 +214,17 @@ def rotate(
 
     async def work() -> tuple[Rotation, str]:
         async with build_secrets_service(settings, clock=SystemClock()) as service:
-            return await service.rotate(service.ref(secret_type, name), value), _where(settings, service)
+            ref = service.ref(secret_type, name)
+            stored = await (service.rotate(ref, value) if rotating else service.put(ref, value))
+            return stored, _where(settings, service)
 
     rotation, where = run(work())
     if as_json:
         print_json(_rotation_json(rotation))
         return
-    out.print(_stored_line("Rotated", rotation.stored, where))
-    out.print(_retired_line(rotation))
+    out.print(_stored_line("Rotated" if rotating else "Stored", rotation.stored, where))
+    if rotating or rotation.retired:
+        out.print(_retired_line(rotation))
 
 
 @app.command("versions")
