@@ -192,3 +192,25 @@ async def test_rotation_retires_old_versions_without_a_grace_period(
         states = [(v.number, v.state) for v in await service.versions(ref)]
         assert states == [(3, VersionState.ENABLED), (2, VersionState.DISABLED), (1, VersionState.DESTROYED)]
         assert (await service.get(ref)).version == 3
+
+
+async def test_the_hourly_job_retires_the_secrets_this_process_reads(
+    service: SecretsService, open_service: OpenService, clock: ManualClock
+) -> None:
+    if service.backend == "secret_manager":
+        pytest.skip("versions are stamped by the server's clock, which a test cannot move")
+    used, untouched = (
+        service.ref(SecretType.BLOB_SIGNING_KEY),
+        service.ref(SecretType.WEBHOOK_SIGNING_KEY, "x"),
+    )
+    async with open_service() as operator:
+        for ref in (used, untouched):
+            await operator.put(ref, None)
+            await operator.rotate(ref)
+    await service.get(used)
+    assert await service.find(service.ref(SecretType.VIRTUOSO_API_KEY)) is None  # missing: not retired
+    clock.advance(DAY)
+    await service.retire_in_use()
+    assert [v.state for v in await service.versions(used)] == [VersionState.ENABLED, VersionState.DISABLED]
+    assert [v.state for v in await service.versions(untouched)] == [VersionState.ENABLED] * 2
+    assert (await service.health()).in_use == 1

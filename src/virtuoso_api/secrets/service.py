@@ -228,7 +228,7 @@ class SecretsService:
         may only read them (``secretAccessor``) is told once, then left to the next rotation."""
         if self._retiring_refused:
             return
-        for ref in list(self._in_use.values()):
+        for ref in self._held():
             try:
                 await self.retire(ref)
             except SecretAccessDenied:
@@ -260,7 +260,16 @@ class SecretsService:
             now = self._clock.now()
             served = all(entry.served_until is not None and now < entry.served_until for entry in stale)
             status = "stale" if served else "unavailable"
-        return SecretsHealth(self.backend, status, len(self._in_use), stale)
+        return SecretsHealth(self.backend, status, len(self._held()), stale)
+
+    def _held(self) -> list[SecretRef]:
+        """The secrets this process read and holds a value of (not those it found missing)."""
+        held = []
+        for key, ref in self._in_use.items():
+            entry = self._cache.peek(key)
+            if entry is not None and entry.value is not None:
+                held.append(ref)
+        return held
 
     # -- the store ---------------------------------------------------------------------------------
 
