@@ -39,6 +39,7 @@ class TestEnvironment:
             "GCP_SERVICE_ACCOUNT_EMAIL": "svc@acme-qa.iam.gserviceaccount.com",
             "USE_FIRESTORE": "true",
             "USE_CLOUD_TASKS": "1",
+            "PUBLIC_BASE_URL": "https://api.example.com",
             "USE_PUBSUB": "yes",
             "USE_SECRET_MANAGER": "false",
             "USE_CLOUD_STORAGE": "on",

@@ -117,6 +117,26 @@ class Settings(BaseSettings):
     # Serve an in-process Virtuoso sandbox instead of Virtuoso (``serve --sandbox``): demos and tests.
     virtuoso_sandbox: bool = False
 
+    # -- async work: jobs and their task queue (README: Jobs) ------------------------------------
+    # The service's external URL (its Cloud Run URL): Cloud Tasks pushes to {PUBLIC_BASE_URL}/internal/...
+    public_base_url: AnyHttpUrl | None = None
+    # Tasks one serving process runs at once from the local queue.
+    tasks_concurrency: int = Field(default=4, ge=1, le=256)
+    # How long a local task stays leased to the process running it without a renewal; a dead
+    # process's task is delivered again after this.
+    tasks_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # Retries, with Cloud Tasks' semantics; create the Cloud Tasks queues with the same values.
+    tasks_max_attempts: int = Field(default=5, ge=1, le=100)
+    tasks_min_backoff_seconds: float = Field(default=10.0, ge=0, le=3600)
+    tasks_max_backoff_seconds: float = Field(default=300.0, ge=0, le=86400)
+    tasks_max_doublings: int = Field(default=3, ge=0, le=16)
+    # Queue names are {prefix}-{kind} and {prefix}-{kind}-high (virtuoso-command, virtuoso-batch...).
+    tasks_queue_prefix: str = Field(default="virtuoso", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,60}$")
+    # Where the certificates that sign Cloud Tasks' OIDC tokens are read (Google's, unless testing).
+    tasks_oidc_certs_url: AnyHttpUrl = AnyHttpUrl("https://www.googleapis.com/oauth2/v1/certs")
+    # Commands of different checkpoints a parallel batch runs at once.
+    batch_parallelism: int = Field(default=4, ge=1, le=64)
+
     # -- Google Cloud (the seed's variables) ---------------------------------------------------
     gcp_project_id: str | None = None
     gcp_location: str = "us-central1"
@@ -129,6 +149,7 @@ class Settings(BaseSettings):
     use_cloud_monitoring: bool = False
     firestore_emulator_host: str | None = None
     pubsub_emulator_host: str | None = None
+    cloud_tasks_emulator_host: str | None = None
 
     # -- secrets (Secret Manager with USE_SECRET_MANAGER, else an encrypted file in DATA_DIR) ---------
     # A secret read is trusted this long; then it is read again (a rotation is picked up within it).
@@ -151,6 +172,8 @@ class Settings(BaseSettings):
         "gcp_service_account_email",
         "firestore_emulator_host",
         "pubsub_emulator_host",
+        "cloud_tasks_emulator_host",
+        "public_base_url",
         "secret_manager_emulator_host",
         mode="before",
     )
@@ -195,6 +218,20 @@ class Settings(BaseSettings):
         if enabled and not self.gcp_project_id:
             flags = ", ".join(flag.upper() for flag in GCP_FLAGS if getattr(self, flag))
             raise ValueError(f"{flags} is on, so GCP_PROJECT_ID must be set")
+        return self
+
+    @model_validator(mode="after")
+    def _cloud_tasks_needs_a_target(self) -> Settings:
+        if self.use_cloud_tasks:
+            missing = [
+                name.upper()
+                for name in ("public_base_url", "gcp_service_account_email")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"USE_CLOUD_TASKS is on, so {' and '.join(missing)} must be set")
+        if self.tasks_min_backoff_seconds > self.tasks_max_backoff_seconds:
+            raise ValueError("TASKS_MIN_BACKOFF_SECONDS must not exceed TASKS_MAX_BACKOFF_SECONDS")
         return self
 
     def enabled_gcp_services(self) -> list[str]:

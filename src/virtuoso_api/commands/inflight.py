@@ -16,9 +16,6 @@ wherever it was written).
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +28,7 @@ from virtuoso_api.history.service import HistoryService
 from virtuoso_api.infra.documents import DocumentStore, DurableWrites, Filter, Op, Put, Query, Remove
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.ids import new_id
+from virtuoso_api.kit.processes import holder, is_gone, is_ours
 from virtuoso_api.kit.timestamps import format_timestamp, parse_timestamp
 from virtuoso_api.virtuoso import VirtuosoClient
 from virtuoso_api.virtuoso.models import Step
@@ -38,9 +36,15 @@ from virtuoso_api.virtuoso.models import Step
 logger = logging.getLogger(__name__)
 
 COLLECTION = "steps_in_flight"
-_HOST = socket.gethostname()
-#: Tells this process's records from those of an earlier process with the same pid.
-_INSTANCE = f"{os.getpid()}-{time.time_ns()}"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestIds:
+    """Ids fixed by the caller (a job: one pair per command), so a later attempt finds what an
+    interrupted one left: its in-flight record, or its history entry."""
+
+    record_id: str
+    entry_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ class InFlight:
     def as_data(self, *, at: datetime) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["source"] = self.source.value
-        return {**data, "host": _HOST, "pid": os.getpid(), "instance": _INSTANCE, "at": format_timestamp(at)}
+        return {**data, **holder(), "at": format_timestamp(at)}
 
 
 class InFlightSteps:
@@ -81,7 +85,9 @@ class InFlightSteps:
         self._clock = clock
         self._longest_call = longest_call
 
-    def new(self, **fields: Any) -> InFlight:
+    def new(self, ids: RequestIds | None = None, **fields: Any) -> InFlight:
+        if ids is not None:
+            return InFlight(record_id=ids.record_id, entry_id=ids.entry_id, **fields)
         return InFlight(record_id=new_id("step"), entry_id=self._history.new_id(), **fields)
 
     async def begin(self, request: InFlight) -> None:
@@ -111,17 +117,20 @@ class InFlightSteps:
             if (cursor := page.next_cursor) is None:
                 return settled
 
+    async def settle_one(self, client: VirtuosoClient, record_id: str) -> bool:
+        """Settle one request whose caller knows it is no longer in flight (it holds the claim on
+        the work that made it); ``False`` when there is no such record."""
+        document = await self._store.get(COLLECTION, record_id)
+        if document is None:
+            return False
+        await self._settle_one(client, document.data)
+        return True
+
     def _abandoned(self, data: dict[str, Any]) -> bool:
-        if data.get("instance") == _INSTANCE:
+        if is_ours(data):
             return False  # ours, and we are alive: still in flight
         age = self._clock.now() - parse_timestamp(str(data["at"]))
-        if age > self._longest_call:
-            return True
-        if data.get("host") != _HOST:
-            return False
-        pid = int(data.get("pid", 0))
-        # Our own pid under another instance id: an earlier process that had it (pid 1 in a container).
-        return pid == os.getpid() or not _running(pid)
+        return age > self._longest_call or is_gone(data)
 
     async def _settle_one(self, client: VirtuosoClient, data: dict[str, Any]) -> None:
         checkpoint = int(data["checkpoint_id"])
@@ -187,15 +196,3 @@ def _closest(candidates: Sequence[Step], position: int) -> Step | None:
     if not candidates:
         return None
     return min(candidates, key=lambda s: abs((s.step_index or position) - position))
-
-
-def _running(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from virtuoso_api.api_keys.models import Principal
-from virtuoso_api.commands.inflight import InFlight, InFlightSteps
+from virtuoso_api.commands.inflight import InFlight, InFlightSteps, RequestIds
 from virtuoso_api.commands.intents import CREATING, run_intent
 from virtuoso_api.commands.models import (
     BatchItem,
@@ -96,10 +96,21 @@ class CommandService:
         return await self._in_flight.settle(self._virtuoso)
 
     async def execute(
-        self, caller: Principal, request: CommandRequest, *, source: Source = Source.HTTP
+        self,
+        caller: Principal,
+        request: CommandRequest,
+        *,
+        source: Source = Source.HTTP,
+        ids: RequestIds | None = None,
     ) -> CommandOutcome:
-        """Run one command; raises the error it failed with (after recording it)."""
-        return await self._run(caller, request, source=source)
+        """Run one command; raises the error it failed with (after recording it). ``ids`` fixes the
+        in-flight record's and the history entry's ids (jobs: see :meth:`settle_request`)."""
+        return await self._run(caller, request, source=source, ids=ids)
+
+    async def settle_request(self, record_id: str) -> bool:
+        """Settle the in-flight record ``record_id`` now (the caller knows its request has ended):
+        its history entry says whether the step was made. ``False`` when there is no such record."""
+        return await self._in_flight.settle_one(self._virtuoso, record_id)
 
     async def execute_batch(
         self, caller: Principal, request: BatchRequest, *, source: Source = Source.HTTP
@@ -158,7 +169,9 @@ class CommandService:
                 items.append(BatchItem(index=index, status="succeeded", outcome=outcome))
         return items
 
-    async def _run(self, caller: Principal, request: CommandRequest, *, source: Source) -> CommandOutcome:
+    async def _run(
+        self, caller: Principal, request: CommandRequest, *, source: Source, ids: RequestIds | None = None
+    ) -> CommandOutcome:
         attempt = _Attempt(time.perf_counter())
         target: Target | None = None
         try:
@@ -167,7 +180,7 @@ class CommandService:
                 target = await self._target(caller, request)
                 counter = self._counter(target.checkpoint_id)
                 async with self._positions.turn(target.checkpoint_id, counter) as slot:
-                    return await self._add_step(caller, parsed, request, target, slot, source, attempt)
+                    return await self._add_step(caller, parsed, request, target, slot, source, attempt, ids)
             result = await run_intent(self._virtuoso, parsed)
             outcome = ManagementOutcome(
                 command=request.command,
@@ -178,9 +191,9 @@ class CommandService:
             )
         except Exception as exc:  # recorded whatever it was, a bug of ours included
             if not attempt.owned:
-                await self._record(caller, request, target, source, attempt, error=error_of(exc))
+                await self._record(caller, request, target, source, attempt, error=error_of(exc), ids=ids)
             raise
-        await self._record(caller, request, target, source, attempt, outcome=outcome)
+        await self._record(caller, request, target, source, attempt, outcome=outcome, ids=ids)
         return outcome
 
     def _counter(self, checkpoint: int) -> Any:
@@ -216,6 +229,7 @@ class CommandService:
         slot: Slot,
         source: Source,
         attempt: _Attempt,
+        ids: RequestIds | None = None,
     ) -> StepOutcome:
         """Create the step at its position and record it; the caller holds the checkpoint's turn."""
         if parsed.at is not None and request.position is not None and parsed.at != request.position:
@@ -232,6 +246,7 @@ class CommandService:
                 reason = f"{position} is past the end: checkpoint {checkpoint} takes 1 to {last}"
                 raise InvalidInput(field, reason)
             in_flight = self._in_flight.new(
+                ids,
                 user_id=caller.user_id,
                 key_id=caller.key_id,
                 session_id=target.session_id,
@@ -313,6 +328,7 @@ class CommandService:
         *,
         outcome: CommandOutcome | None = None,
         error: dict[str, Any] | None = None,
+        ids: RequestIds | None = None,
     ) -> None:
         checkpoint = target.checkpoint_id if target else request.checkpoint_id
         try:
@@ -328,10 +344,16 @@ class CommandService:
                 error=error,
                 duration_ms=_since(attempt.started),
                 source=source,
+                entry_id=None if ids is None else ids.entry_id,
             )
         except BackendUnavailable:
             # The command has run: failing its answer now would invite a retry that repeats it.
             logger.exception("command history could not be written")
+
+
+def parse_commands(commands: Sequence[CommandRequest]) -> list[Any]:
+    """Parse every command (for a batch, before anything runs); one 422 naming each bad one."""
+    return _parse_all(commands)
 
 
 def _parse_all(commands: Sequence[CommandRequest]) -> list[Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from virtuoso_api.config import Settings
-from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.errors import BackendUnavailable, Misconfigured
 from virtuoso_api.virtuoso.errors import (
     VirtuosoAuthFailed,
     VirtuosoNotConfigured,
@@ -68,4 +68,20 @@ def documents_failure(exc: Exception, backend: str, settings: Settings, *, waite
         return Diagnosis(f"no answer within {waited:g}s", check)
     if isinstance(exc, BackendUnavailable):
         return Diagnosis("the store is unreachable or refused the connection", check)
+    return Diagnosis(_SEE_LOG, check)
+
+
+def tasks_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
+    if backend == "local":
+        check = "DATA_DIR"
+    else:
+        check = "CLOUD_TASKS_EMULATOR_HOST" if settings.cloud_tasks_emulator_host else "GCP_PROJECT_ID"
+    if isinstance(exc, TimeoutError):
+        return Diagnosis(f"no answer within {waited:g}s", check)
+    if isinstance(exc, Misconfigured):
+        return Diagnosis(
+            "the command queue is missing or not readable: create the queues (README)", "TASKS_QUEUE_PREFIX"
+        )
+    if isinstance(exc, BackendUnavailable):
+        return Diagnosis("the task queue is unreachable or refused the connection", check)
     return Diagnosis(_SEE_LOG, check)

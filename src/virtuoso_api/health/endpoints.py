@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from virtuoso_api import __version__
-from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, virtuoso_failure
+from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, tasks_failure, virtuoso_failure
 from virtuoso_api.health.secrets import secrets_readiness
 from virtuoso_api.http.deps import ServicesDep
 from virtuoso_api.http.errors import error_payload
@@ -48,6 +48,11 @@ async def ready(request: Request, services: ServicesDep) -> JSONResponse:
             services.virtuoso.ping,
             lambda exc: virtuoso_failure(exc, waited=wait),
         ),
+        "tasks": (
+            services.tasks.backend,
+            services.tasks.queue.ping,
+            lambda exc: tasks_failure(exc, services.tasks.backend, settings, waited=wait),
+        ),
     }
     results: dict[str, dict[str, Any]] = {}
     for name, (backend, ping, diagnose) in checks.items():
@@ -70,7 +75,9 @@ async def ready(request: Request, services: ServicesDep) -> JSONResponse:
             result |= {"reason": diagnosis.reason, "check": diagnosis.check}
         results[name] = result
     # Commands recorded while the store was unreachable, waiting in the local outbox.
-    results["documents"]["pending_writes"] = await services.pending_deliveries()
+    results["documents"]["pending_writes"] = await services.outbox.log.pending("documents")
+    # Jobs accepted while Cloud Tasks was unreachable: their enqueues wait in the outbox.
+    results["tasks"]["pending_enqueues"] = await services.tasks.pending_enqueues()
     results["secrets"] = await secrets_readiness(services.secrets, settings, wait=wait)
     # Secrets served stale within their grace period keep the service ready; the body says so.
     failing = [

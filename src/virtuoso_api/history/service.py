@@ -73,6 +73,10 @@ class HistoryService:
         await self._writes.write([Put(COLLECTION, entry.entry_id, entry.model_dump(mode="json")), *also])
         return entry
 
+    async def get(self, entry_id: str) -> HistoryEntry | None:
+        document = await self._store.get(COLLECTION, entry_id)
+        return None if document is None else HistoryEntry.model_validate(document.data)
+
     async def query(
         self, filters: HistoryFilters, *, limit: int = 50, cursor: str | None = None
     ) -> HistoryPage:

@@ -6,6 +6,11 @@ changed something; a later call with the same key and the same payload gets that
 nothing runs twice. A call while the first still runs is a 409; the same key with another payload is
 a 422. If the process dies mid-way the claim expires after the lease and a retry may run.
 
+A caller whose work is safe to resume (a job's command checks what an interrupted attempt left)
+passes ``take_over=True``: a claim whose holder process is known to be gone (same host) is then taken
+over at once rather than after the lease, by exactly one caller (an atomic create of a successor
+record decides who).
+
 Work that changed nothing (it failed before any effect, or its result says so) *releases* the key,
 so a retry really runs; so does any exception, expected or not, so a key is never left "running"
 for the length of the lease by a failure the caller already saw.
@@ -28,6 +33,7 @@ from virtuoso_api.errors import Conflict, InvalidInput
 from virtuoso_api.infra.documents import DocumentAlreadyExists, DocumentStore
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.lifecycle import Needs
+from virtuoso_api.kit.processes import holder, is_gone
 
 COLLECTION = "idempotency"
 HEADER = "Idempotency-Key"
@@ -80,14 +86,17 @@ class IdempotencyService:
         *,
         result_type: TypeAdapter[T],
         changed: Callable[[T], bool] = lambda _: True,
+        lease: timedelta = _LEASE,
+        take_over: bool = False,
     ) -> Once[T]:
         """``work()``'s result, run at most once per ``key`` (every time when ``key`` is None).
 
         ``result_type`` stores and restores the result; ``changed(result)`` says whether it did
-        something worth not repeating (otherwise the key is released)."""
+        something worth not repeating (otherwise the key is released). ``lease`` is how long a claim
+        whose holder stopped answering blocks others; ``take_over`` (see the module docstring)."""
         if key is None:
             return Once(await work(), replayed=False)
-        stored = await self._claim(key)
+        stored = await self._claim(key, lease, take_over)
         if stored is not None:
             return Once(result_type.validate_python(stored), replayed=True)
         try:
@@ -106,15 +115,15 @@ class IdempotencyService:
             await self._release(key)
         return Once(result, replayed=False)
 
-    async def _claim(self, key: OnceKey) -> Any | None:
+    async def _claim(self, key: OnceKey, lease: timedelta, take_over: bool) -> Any | None:
         """Claim ``key`` (``None``), or the result kept under it."""
         if not _KEY.fullmatch(key.key):
             raise InvalidInput(f"header {HEADER}", "1 to 255 printable ASCII characters without spaces")
         digest = key.fingerprint
-        state = {"state": "running", "fingerprint": digest}
+        state = {"state": "running", "fingerprint": digest, "holder": holder()}
         for _ in range(3):
             try:
-                await self._store.create(COLLECTION, key.doc_id, state, expires_at=self._clock.now() + _LEASE)
+                await self._store.create(COLLECTION, key.doc_id, state, expires_at=self._clock.now() + lease)
                 return None
             except DocumentAlreadyExists:
                 pass
@@ -124,9 +133,26 @@ class IdempotencyService:
             if document.data["fingerprint"] != digest:
                 raise InvalidInput(f"header {HEADER}", "was already used with a different request body")
             if document.data["state"] == "running":
+                gone = take_over and is_gone(document.data.get("holder") or {})
+                if gone and await self._take_over(key.doc_id, document.data, state, lease):
+                    return None
                 raise Conflict(f"a request with this {HEADER} is still running; retry later")
             return document.data["result"]
         raise Conflict(f"a request with this {HEADER} keeps changing; retry later")
+
+    async def _take_over(
+        self, doc_id: str, dead: dict[str, Any], state: dict[str, Any], lease: timedelta
+    ) -> bool:
+        """Replace a dead holder's claim with ours; only the caller whose successor record is created
+        first wins (the others see AlreadyExists), so two never take over the same claim."""
+        successor = hashlib.sha256(f"{doc_id}\0{dead['holder'].get('instance')}".encode()).hexdigest()
+        until = self._clock.now() + lease
+        try:
+            await self._store.create(COLLECTION, successor, {"state": "taken-over"}, expires_at=until)
+        except DocumentAlreadyExists:
+            return False
+        await self._store.put(COLLECTION, doc_id, state, expires_at=until)
+        return True
 
     async def _release(self, key: OnceKey) -> None:
         try:

@@ -27,6 +27,11 @@ from virtuoso_api.history.service import HistoryService
 from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import Documents, DocumentStore, build_documents
 from virtuoso_api.infra.outbox import Outbox, build_outbox
+from virtuoso_api.infra.tasks import Tasks, build_tasks
+from virtuoso_api.jobs.handlers import BatchJob, CommandJob, JobHandlers
+from virtuoso_api.jobs.models import JobKind
+from virtuoso_api.jobs.runner import RunDeps
+from virtuoso_api.jobs.service import JobService
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
 from virtuoso_api.secrets import SecretsService
@@ -55,6 +60,8 @@ class Services:
     cache: CacheService
     virtuoso: VirtuosoConnection
     commands: CommandService
+    tasks: Tasks
+    jobs: JobService
     secrets: SecretsService
     needs: list[Needs] = field(default_factory=list)
 
@@ -77,13 +84,16 @@ class Services:
             documents = await stack.enter_async_context(build_documents(settings, clock=clock, outbox=outbox))
             secrets = await stack.enter_async_context(build_secrets_service(settings, clock=clock))
             virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock, secrets=secrets))
-            services = cls._wire(settings, clock, outbox, documents, virtuoso, secrets)
+            tasks = await stack.enter_async_context(build_tasks(settings, clock=clock, outbox=outbox))
+            services = cls._wire(settings, clock, outbox, documents, virtuoso, tasks, secrets)
             stack.push_async_callback(services._shut_down)
             if background:
                 await stack.enter_async_context(running_periodically(services._periodic_jobs()))
                 for job in (job for needs in services.needs for job in needs.at_start):
                     task = asyncio.create_task(_logged(job))
                     stack.push_async_callback(_cancel, task)
+                # Local queue: this process runs tasks too (stopped first at shutdown, entered last).
+                await stack.enter_async_context(tasks.dispatching(services.jobs.handle_task))
             yield services
 
     @classmethod
@@ -94,6 +104,7 @@ class Services:
         outbox: Outbox,
         documents: Documents,
         virtuoso: VirtuosoConnection,
+        tasks: Tasks,
         secrets: SecretsService,
     ) -> Services:
         store = documents.store
@@ -114,12 +125,29 @@ class Services:
         api_keys = ApiKeyService(store, clock=clock, cache_seconds=settings.api_key_cache_seconds)
         idempotency = IdempotencyService(store, clock=clock)
         cache = CacheService(store, clock=clock, default_ttl_seconds=settings.cache_ttl_seconds)
+        handlers = JobHandlers()
+        handlers.register(JobKind.COMMAND, CommandJob())
+        handlers.register(JobKind.BATCH, BatchJob(sessions, parallelism=settings.batch_parallelism))
+        run_deps = RunDeps(
+            store=store,
+            commands=commands,
+            history=history,
+            idempotency=idempotency,
+            clock=clock,
+            # A job command's claim outlives any Virtuoso call its holder might still be making.
+            claim_lease=longest + timedelta(seconds=30),
+        )
+        jobs = JobService(
+            store, tasks=tasks, idempotency=idempotency, handlers=handlers, deps=run_deps, clock=clock
+        )
         needs = [
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),
             cache.needs(),
             idempotency.needs(),
             commands.needs(),
+            jobs.needs(),
+            tasks.needs(),
             secrets.needs(),
             virtuoso.needs(),
         ]
@@ -135,6 +163,8 @@ class Services:
             cache=cache,
             virtuoso=virtuoso,
             commands=commands,
+            tasks=tasks,
+            jobs=jobs,
             secrets=secrets,
             needs=needs,
         )

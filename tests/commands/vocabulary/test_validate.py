@@ -16,6 +16,9 @@ REJECTED: list[tuple[str, list[str], str, str]] = [
     ("step-navigate", ["to", "example.com"], "args[1]", "local paths"),
     ("step-navigate", ["to", "https://"], "args[1]", "http:// or https://"),
     ("step-navigate", ["to", "https://exa mple.com"], "args[1]", "without spaces"),
+    # Brackets in a host hold an IPv6 address; urllib raises ValueError for anything else.
+    ("step-navigate", ["to", "https://[instance].crm.dynamics.com"], "args[1]", "not a valid URL"),
+    ("step-navigate", ["to", "http://[::1"], "args[1]", "not a valid URL"),
     ("step-file", ["upload", "#f", "/home/me/cv.pdf"], "args[2]", "local paths"),
     ("step-file", ["upload-url", "#f", "javascript:alert(1)"], "args[2]", "http:// or https://"),
     ("step-window", ["resize", "0x800"], "args[1]", "positive"),

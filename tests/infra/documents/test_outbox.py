@@ -103,8 +103,10 @@ async def test_writes_survive_a_firestore_outage(
     client = make_client(project, emulator_host=private_emulator.host)
     remote = RemoteCall(
         "firestore",
-        budget=RetryBudget(deadline_seconds=1.5, attempt_seconds=1.0),
-        breaker=CircuitBreaker("firestore", clock=clock, cooldown=timedelta(0)),
+        # Room enough for a loaded machine while the emulator is up; once it is down, the open
+        # circuit answers every later write at once (time moves only when the test says so).
+        budget=RetryBudget(deadline_seconds=8.0, attempt_seconds=4.0),
+        breaker=CircuitBreaker("firestore", clock=clock, cooldown=timedelta(seconds=5)),
     )
     primary = FirestoreDocumentStore(client, clock=clock, remote=remote)
     outbox, writes = writes_to(primary, log)
@@ -126,6 +128,7 @@ async def test_writes_survive_a_firestore_outage(
 
         async def drained() -> bool:
             nonlocal landed
+            clock.advance(timedelta(seconds=6))  # past the circuit's cooldown
             landed += await outbox.flush()  # the channel may take a moment to reconnect
             return await log.pending() == 0
 

@@ -59,10 +59,14 @@ def _not_blank(raw: str, field: str) -> str:
 
 def _http_url(raw: str, field: str) -> str:
     value = raw.strip()
-    parts = urlsplit(value)
     if re.search(r"\s", value):
         raise InvalidInput(field, f"must be a URL without spaces (encode them as %20), got {raw!r:.80}")
-    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError as exc:  # "https://[instance].example.com": brackets hold only an IPv6 address
+        raise InvalidInput(field, f"is not a valid URL ({exc}), got {raw!r:.80}") from None
+    if parts.scheme.lower() in ("http", "https") and host:
         return value
     if not parts.scheme or parts.scheme.lower() == "file" or re.match(r"^[A-Za-z]:[\\/]", value):
         raise InvalidInput(

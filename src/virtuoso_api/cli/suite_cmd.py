@@ -1,0 +1,167 @@
+"""``virtuoso-api suite``: check suite files and show the commands they become (``run --dry-run``).
+
+Exit codes: 0 every file is a valid suite, 2 a file (or an option) is not. Findings of ``validate``
+are its output and go to stdout as ``file:line: ...``; the closing verdict goes to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from virtuoso_api.suites import Suite, SuiteInvalid
+
+# As in the other command modules, the parser loads when a command runs, not when --help does.
+
+app = typer.Typer(
+    help="Validate test suite files (YAML or JSON) and show the steps they become.", no_args_is_help=True
+)
+
+FilesArgument = Annotated[list[str], typer.Argument(help="Suite files, YAML or JSON ('-' reads stdin)")]
+VarOption = Annotated[
+    list[str] | None,
+    typer.Option("--var", metavar="NAME=VALUE", help="A variable, over the file's own (repeatable)"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _read(path: str) -> tuple[str, bytes]:
+    """The file's name for messages and its bytes (at most one byte past the limit, to refuse it)."""
+    from virtuoso_api.suites import MAX_SOURCE_BYTES, Problem, SuiteInvalid
+
+    try:
+        if path == "-":
+            return "<stdin>", sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
+        with Path(path).open("rb") as handle:
+            return path, handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise SuiteInvalid(path, [Problem(None, "", f"cannot be read: {exc.strerror or exc}")]) from None
+
+
+def _parse(path: str, variables: dict[str, str]) -> Suite | SuiteInvalid:
+    from virtuoso_api.suites import SuiteInvalid, parse_suite
+
+    try:
+        source, content = _read(path)
+        json_file = source.lower().endswith(".json")
+        return parse_suite(content, source=source, syntax="json" if json_file else None, variables=variables)
+    except SuiteInvalid as exc:
+        return exc
+
+
+def _variables(assignments: list[str] | None) -> dict[str, str]:
+    from virtuoso_api.cli._runtime import Exit, fail
+    from virtuoso_api.errors import InvalidInput
+    from virtuoso_api.suites import parse_assignments
+
+    try:
+        return parse_assignments(assignments or [])
+    except InvalidInput as exc:
+        fail(exc.message, Exit.USAGE)
+
+
+def _report(result: Suite | SuiteInvalid, path: str) -> dict[str, object]:
+    from virtuoso_api.suites import SuiteInvalid
+    from virtuoso_api.suites.views import Finding
+
+    if isinstance(result, SuiteInvalid):
+        errors = [Finding.of(problem).model_dump() for problem in result.problems]
+        return {"file": path, "valid": False, "errors": errors, "warnings": []}
+    return {
+        "file": path,
+        "valid": True,
+        "name": result.name,
+        "dialect": result.dialect.value,
+        "steps": len(result.steps),
+        "errors": [],
+        "warnings": [Finding.of(warning).model_dump() for warning in result.warnings],
+    }
+
+
+@app.command("validate")
+def validate(files: FilesArgument, var: VarOption = None, as_json: JsonOption = False) -> None:
+    """Check each file: OK with its dialect and step count, or every problem with its line."""
+    from virtuoso_api.cli._runtime import Exit, err, out, print_json
+    from virtuoso_api.suites import SuiteInvalid
+
+    variables = _variables(var)
+    results = [(path, _parse(path, variables)) for path in files]
+    invalid = sum(isinstance(result, SuiteInvalid) for _, result in results)
+    if as_json:
+        print_json([_report(result, path) for path, result in results])
+    else:
+        for path, result in results:
+            if isinstance(result, SuiteInvalid):
+                out.print(f"FAIL  {path}")
+                for problem in result.problems:
+                    out.print(f"  {problem.located(result.source)}")
+                continue
+            count = len(result.steps)
+            out.print(f"OK    {path}  ({result.dialect.value}, {count} step{'s' if count != 1 else ''})")
+            for warning in result.warnings:
+                out.print(f"  {warning.located(result.source)} (warning)")
+    if invalid:
+        err.print(f"error: {invalid} of {len(results)} file{'s' if len(results) != 1 else ''} not valid")
+        raise typer.Exit(Exit.USAGE)
+
+
+@app.command("run")
+def run(
+    files: FilesArgument,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the steps each file becomes; touch nothing")
+    ] = False,
+    var: VarOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run suite files against Virtuoso. Only --dry-run is available yet: it prints the commands."""
+    from virtuoso_api.cli._runtime import Exit, err, fail, print_json
+    from virtuoso_api.suites import SuiteInvalid
+    from virtuoso_api.suites.views import SuitePlan
+
+    if not dry_run:
+        fail(
+            "suite run is not available yet without --dry-run: add --dry-run to see the steps each file "
+            "becomes (nothing is sent to Virtuoso)",
+            Exit.USAGE,
+        )
+    variables = _variables(var)
+    results = [_parse(path, variables) for path in files]
+    refused = [result for result in results if isinstance(result, SuiteInvalid)]
+    if refused:
+        for result in refused:
+            for problem in result.problems:
+                err.print(problem.located(result.source))
+        fail(f"{len(refused)} of {len(results)} file{'s' if len(results) != 1 else ''} not valid", Exit.USAGE)
+    plans = [SuitePlan.of(result) for result in results if not isinstance(result, SuiteInvalid)]
+    if as_json:
+        documents = [plan.model_dump(mode="json") for plan in plans]
+        print_json(documents[0] if len(documents) == 1 else documents)
+        return
+    for plan, path in zip(plans, files, strict=True):
+        _print_plan(plan, path)
+
+
+def _print_plan(plan: object, path: str) -> None:
+    import shlex
+
+    from rich.table import Table
+
+    from virtuoso_api.cli._runtime import out
+    from virtuoso_api.suites.views import SuitePlan
+
+    assert isinstance(plan, SuitePlan)
+    out.print(f"{plan.name}  ({plan.dialect.value}, {len(plan.steps)} steps, {path})")
+    table = Table(box=None)
+    table.add_column("LINE", justify="right", no_wrap=True)
+    table.add_column("COMMAND", no_wrap=True)
+    table.add_column("ARGS")
+    for step in plan.steps:
+        table.add_row(str(step.line), step.command, shlex.join(step.args))
+    out.print(table)
+    for warning in plan.warnings:
+        out.print(f"{path}:{warning.line}: {warning.field}: {warning.message} (warning)")

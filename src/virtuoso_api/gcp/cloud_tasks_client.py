@@ -1,0 +1,173 @@
+"""``cloud_tasks_client``: async commands and batches, as the seed promised::
+
+    from virtuoso_api.gcp import get_cloud_tasks_client
+
+    tasks = get_cloud_tasks_client()
+    task = await tasks.create_command_task(
+        command="step-navigate", args=["to", "https://example.com"],
+        checkpoint_id="cp_123", user_id="user-456",
+    )
+    batch_task = await tasks.create_batch_task(commands=[...], batch_id="batch-001", parallel=True)
+
+Each call records a job and enqueues its task (the local queue, or Cloud Tasks with
+``USE_CLOUD_TASKS``) and answers the job as a dict with the task's ``name``. ``batch_id`` (and a
+command's ``task_id``) is an idempotency key: the same id is the same job, run once.
+
+On the local queue this client also runs tasks while it is open (like a serving process does), so a
+script that queues work and waits for it needs nothing else; with Cloud Tasks the service that
+``PUBLIC_BASE_URL`` names runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+from virtuoso_api.api_keys.models import Principal, Scope
+from virtuoso_api.commands.models import CommandRequest
+from virtuoso_api.config import Settings, load_settings
+from virtuoso_api.jobs.models import AsyncBatchRequest, AsyncCommandRequest, Job, JobAccepted
+from virtuoso_api.kit.clock import Clock
+from virtuoso_api.services import Services
+
+__all__ = ["CloudTasksClient", "close_cloud_tasks_client", "get_cloud_tasks_client"]
+
+JsonDict = dict[str, Any]
+DEFAULT_USER = "facade"
+
+
+class CloudTasksClient:
+    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._stack: AsyncExitStack | None = None
+        self._services: Services | None = None
+        self._opening = asyncio.Lock()
+
+    async def _open(self) -> Services:
+        if self._services is not None:
+            return self._services
+        async with self._opening:
+            if self._services is None:
+                stack = AsyncExitStack()
+                settings = self._settings or load_settings()
+                self._services = await stack.enter_async_context(
+                    Services.running(settings, clock=self._clock, background=True)
+                )
+                self._stack = stack
+        return self._services
+
+    async def close(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._stack, self._services = None, None
+
+    async def __aenter__(self) -> CloudTasksClient:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def create_command_task(
+        self,
+        command: str,
+        args: Sequence[str] = (),
+        checkpoint_id: int | str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        priority: str = "normal",
+        delay_seconds: int = 0,
+        task_id: str | None = None,
+    ) -> JsonDict:
+        """Queue one command for ``user_id``; the command is checked now (InvalidInput if wrong)."""
+        services = await self._open()
+        request = AsyncCommandRequest.model_validate(
+            {
+                "command": command,
+                "args": list(args),
+                "checkpoint_id": checkpoint_id,
+                "session_id": session_id,
+                "priority": priority,
+                "delay_seconds": delay_seconds,
+            }
+        )
+        accepted, _ = await services.jobs.submit_command(_caller(user_id), request, key=task_id)
+        return await self._answer(services, accepted)
+
+    async def create_batch_task(
+        self,
+        commands: Sequence[Mapping[str, Any]],
+        batch_id: str | None = None,
+        parallel: bool = True,
+        user_id: str | None = None,
+        checkpoint_id: int | str | None = None,
+        continue_on_error: bool = False,
+        priority: str = "normal",
+        delay_seconds: int = 0,
+    ) -> JsonDict:
+        """Queue a batch (``[{"command", "args", ...}]``); the same ``batch_id`` is the same job."""
+        services = await self._open()
+        request = AsyncBatchRequest.model_validate(
+            {
+                "commands": [CommandRequest.model_validate(dict(c)) for c in commands],
+                "checkpoint_id": checkpoint_id,
+                "parallel": parallel,
+                "continue_on_error": continue_on_error,
+                "priority": priority,
+                "delay_seconds": delay_seconds,
+            }
+        )
+        accepted, _ = await services.jobs.submit_batch(_caller(user_id), request, key=batch_id)
+        return await self._answer(services, accepted)
+
+    async def get_job(self, job_id: str) -> JsonDict:
+        services = await self._open()
+        return _job_dict(await services.jobs.get(None, job_id))
+
+    async def cancel_job(self, job_id: str) -> JsonDict:
+        services = await self._open()
+        return _job_dict(await services.jobs.cancel(None, job_id))
+
+    async def wait_for_job(self, job_id: str, *, timeout: float = 300, interval: float = 0.2) -> JsonDict:
+        """The job once it has finished; TimeoutError if it has not within ``timeout`` seconds."""
+        services = await self._open()
+        async with asyncio.timeout(timeout):
+            while not (job := await services.jobs.get(None, job_id)).status.finished:
+                await asyncio.sleep(interval)
+        return _job_dict(job)
+
+    async def _answer(self, services: Services, accepted: JobAccepted) -> JsonDict:
+        return {**_job_dict(await services.jobs.get(None, accepted.job_id)), "name": accepted.task_name}
+
+
+def _caller(user_id: str | None) -> Principal:
+    user = user_id or DEFAULT_USER
+    return Principal(key_id="", user_id=user, name=user, scopes=frozenset({Scope.READ, Scope.WRITE}))
+
+
+def _job_dict(job: Job) -> JsonDict:
+    return {**job.model_dump(mode="json"), "name": job.task_name}
+
+
+_client: CloudTasksClient | None = None
+
+
+def get_cloud_tasks_client() -> CloudTasksClient:
+    """The process's client, built on first call from the environment (``Settings``)."""
+    global _client
+    if _client is None:
+        _client = CloudTasksClient()
+    return _client
+
+
+async def close_cloud_tasks_client() -> None:
+    global _client
+    if _client is not None:
+        await _client.close()
+    _client = None
