@@ -134,6 +134,7 @@ def test_mistakes_exit_non_zero_with_one_line(
     assert message in " ".join(err.split())
 
 
+@pytest.mark.timeout(120)
 def test_serve_refuses_a_key_that_does_not_fit_in_one_line(tmp_path: Path) -> None:
     made_with = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SECRETS_ENCRYPTION_KEY": _key()}
     stored = subprocess.run(

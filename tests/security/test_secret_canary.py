@@ -43,6 +43,7 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     return f"$ {' '.join(args)} -> {done.returncode}\n{done.stdout}{done.stderr}"
 
 
+@pytest.mark.timeout(240)  # three servers and a dozen CLI processes, on a machine others share
 def test_the_planted_keys_appear_nowhere(environment: dict[str, str], tmp_path: Path) -> None:
     said: list[str] = []
     old, new = CANARIES

@@ -109,12 +109,11 @@ class VirtuosoHttp:
             self._token = token
         return self._headers
 
-    async def _token_now(self) -> str:
-        token = self._tokens.current()
-        if token is None:  # a source that has not read its token yet (or may no longer serve it)
-            token = await self._tokens.refresh(None)
-            if token is None:
-                raise VirtuosoNotConfigured()
+    async def _first_token(self) -> str:
+        """For a source that has not read its token yet (or may no longer serve the one it read)."""
+        token = await self._tokens.refresh(None)
+        if token is None:
+            raise VirtuosoNotConfigured()
         return token
 
     async def request(
@@ -128,7 +127,8 @@ class VirtuosoHttp:
     ) -> Envelope:
         """Send one request (retried per the rule above); ``resource`` names the target in a 404."""
 
-        token = await self._token_now()
+        # Asked without an await: a fixed token, or a source's cached one.
+        token = self._tokens.current() or await self._first_token()
 
         async def attempt(_timeout: float) -> Envelope:  # httpx's own timeout bounds each attempt
             return await self._once(method, path, json_body, params, resource, token)
