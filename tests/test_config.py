@@ -92,8 +92,8 @@ class TestFailures:
             ("SESSION_TTL_SECONDS", "5", "SESSION_TTL_SECONDS: Input should be greater than or equal to 60"),
             (
                 "ENVIRONMENT",
-                "prod",
-                "ENVIRONMENT: Input should be 'local', 'test', 'staging' or 'production'",
+                "qa",
+                "ENVIRONMENT: Input should be 'local', 'test', 'development', 'staging' or 'production'",
             ),
         ],
     )

@@ -36,6 +36,8 @@ from virtuoso_api.kit.clock import Clock, SystemClock, sleeper
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
 from virtuoso_api.runs import PollPolicy, RunService
 from virtuoso_api.runs.normalise import ui_base_for
+from virtuoso_api.secrets import SecretsService
+from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
 
@@ -63,6 +65,7 @@ class Services:
     commands: CommandService
     tasks: Tasks
     jobs: JobService
+    secrets: SecretsService
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -82,9 +85,10 @@ class Services:
         async with contextlib.AsyncExitStack() as stack:
             outbox = await stack.enter_async_context(build_outbox(settings, clock=clock))
             documents = await stack.enter_async_context(build_documents(settings, clock=clock, outbox=outbox))
-            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock))
+            secrets = await stack.enter_async_context(build_secrets_service(settings, clock=clock))
+            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock, secrets=secrets))
             tasks = await stack.enter_async_context(build_tasks(settings, clock=clock, outbox=outbox))
-            services = cls._wire(settings, clock, outbox, documents, virtuoso, tasks)
+            services = cls._wire(settings, clock, outbox, documents, virtuoso, tasks, secrets)
             stack.push_async_callback(services._shut_down)
             if background:
                 await stack.enter_async_context(running_periodically(services._periodic_jobs()))
@@ -104,6 +108,7 @@ class Services:
         documents: Documents,
         virtuoso: VirtuosoConnection,
         tasks: Tasks,
+        secrets: SecretsService,
     ) -> Services:
         store = documents.store
         sessions = SessionService(store, clock=clock, ttl_seconds=settings.session_ttl_seconds)
@@ -161,6 +166,8 @@ class Services:
             jobs.needs(),
             tasks.needs(),
             runs.needs(),
+            secrets.needs(),
+            virtuoso.needs(),
         ]
         return cls(
             settings=settings,
@@ -177,6 +184,7 @@ class Services:
             commands=commands,
             tasks=tasks,
             jobs=jobs,
+            secrets=secrets,
             needs=needs,
         )
 
