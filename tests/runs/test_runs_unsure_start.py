@@ -3,6 +3,8 @@ told so, and the request is not sent again (it would start a second run)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -28,4 +30,9 @@ async def test_a_start_without_an_answer_says_the_run_may_have_started(
     assert response.status_code == 503
     assert "the run may have started" in response.json()["error"]["message"]
     assert sandbox.state.traffic.count("POST", f"/goals/{SEED.goal_id}/execute") == 1  # sent once
-    assert len(sandbox.state.executions) == 1  # and Virtuoso did start it
+    # Virtuoso goes on with what it received (the sandbox answers late, in this test's loop).
+    for _ in range(100):
+        if sandbox.state.executions:
+            break
+        await asyncio.sleep(0.05)
+    assert len(sandbox.state.executions) == 1  # it did start the run, once
