@@ -22,7 +22,7 @@ class TestDefaults:
         settings = Settings(_env_file=None)
         assert settings.enabled_gcp_services() == []
         assert (settings.host, settings.port) == ("127.0.0.1", 8000)
-        assert str(settings.virtuoso_base_url) == "https://api-app2.virtuoso.qa/api"
+        assert str(settings.virtuoso_base_url) == "https://api.virtuoso.qa/api"
         assert settings.gcp_location == "us-central1"
         assert settings.data_dir.name == "virtuoso-api"
 
@@ -92,8 +92,8 @@ class TestFailures:
             ("SESSION_TTL_SECONDS", "5", "SESSION_TTL_SECONDS: Input should be greater than or equal to 60"),
             (
                 "ENVIRONMENT",
-                "prod",
-                "ENVIRONMENT: Input should be 'local', 'test', 'staging' or 'production'",
+                "qa",
+                "ENVIRONMENT: Input should be 'local', 'test', 'development', 'staging' or 'production'",
             ),
         ],
     )

@@ -22,9 +22,11 @@ from virtuoso_api.http.limits import BodyLimitMiddleware
 from virtuoso_api.http.methods import AllowedMethodsMiddleware
 from virtuoso_api.http.openapi import API_RESPONSES, install_openapi
 from virtuoso_api.http.request_context import RequestContextMiddleware
+from virtuoso_api.idempotency.deps import IDEMPOTENCY
 from virtuoso_api.jobs import endpoints as jobs_endpoints
 from virtuoso_api.jobs import internal as jobs_internal
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.runs import endpoints as runs_endpoints
 from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
 from virtuoso_api.suites import endpoints as suites_endpoints
@@ -37,7 +39,8 @@ def _hand_to_routes(app: FastAPI, services: Services) -> None:
     sessions_endpoints.SESSIONS.put(app, services.sessions)
     history_endpoints.HISTORY.put(app, services.history)
     commands_endpoints.COMMANDS.put(app, services.commands)
-    commands_endpoints.IDEMPOTENCY.put(app, services.idempotency)
+    IDEMPOTENCY.put(app, services.idempotency)
+    runs_endpoints.RUNS.put(app, services.runs)
     jobs_endpoints.JOBS.put(app, services.jobs)
     jobs_internal.TASKS.put(app, services.tasks)
 
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(commands_endpoints.router)
     api.include_router(suites_endpoints.router)
     api.include_router(jobs_endpoints.router)
+    api.include_router(runs_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)
     if settings.use_cloud_tasks:  # locally the dispatcher runs tasks in-process: no route at all

@@ -7,6 +7,8 @@ Nothing else in the code base reads ``os.environ``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +24,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from virtuoso_api.kit.text import one_clean_line
+
 #: The ``USE_*`` flags of the seed, in the order the seed lists them, with the service each one swaps in.
 GCP_FLAGS: dict[str, str] = {
     "use_firestore": "Firestore",
@@ -34,10 +38,21 @@ GCP_FLAGS: dict[str, str] = {
 
 
 class Environment(StrEnum):
+    """Where the service runs; also the prefix of its secrets' names (``production-virtuoso-api-key``)."""
+
     LOCAL = "local"
     TEST = "test"
+    DEVELOPMENT = "development"
     STAGING = "staging"
     PRODUCTION = "production"
+
+
+#: Short spellings deployments use, read as the full name (so ``dev`` and ``development`` share secrets).
+ENVIRONMENT_ALIASES: dict[str, Environment] = {
+    "dev": Environment.DEVELOPMENT,
+    "stage": Environment.STAGING,
+    "prod": Environment.PRODUCTION,
+}
 
 
 def default_data_dir() -> Path:
@@ -92,7 +107,12 @@ class Settings(BaseSettings):
 
     # -- Virtuoso ------------------------------------------------------------------------------
     virtuoso_api_token: SecretStr | None = None
-    virtuoso_base_url: AnyHttpUrl = AnyHttpUrl("https://api-app2.virtuoso.qa/api")
+    # SpotQA's own client's default; other environments are https://api-<env>.virtuoso.qa/api (app2,
+    # dev, staging), see README "Virtuoso environments".
+    virtuoso_base_url: AnyHttpUrl = AnyHttpUrl("https://api.virtuoso.qa/api")
+    # Where a run's page is (…/#/project/{projectId}/execution/{executionId}); empty: derived from
+    # VIRTUOSO_BASE_URL for Virtuoso's own hosts, none for any other (the sandbox has no UI).
+    virtuoso_ui_url: AnyHttpUrl | None = None
     virtuoso_org_id: int | None = Field(default=None, ge=1)
     # One request to Virtuoso; reads are tried up to VIRTUOSO_RETRY_ATTEMPTS times, creations once.
     virtuoso_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -121,6 +141,13 @@ class Settings(BaseSettings):
     tasks_oidc_certs_url: AnyHttpUrl = AnyHttpUrl("https://www.googleapis.com/oauth2/v1/certs")
     # Commands of different checkpoints a parallel batch runs at once.
     batch_parallelism: int = Field(default=4, ge=1, le=64)
+    # -- runs ----------------------------------------------------------------------------------
+    # The first pause between two status reads of a run; it grows while nothing changes.
+    run_poll_seconds: float = Field(default=5.0, gt=0, le=600)
+    # The longest pause between two status reads (a 429 from Virtuoso can lengthen it to this).
+    run_poll_max_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # How long Virtuoso may stay unreachable while a run is followed before the wait gives up.
+    run_unreachable_seconds: float = Field(default=300.0, gt=0, le=86400)
 
     # -- Google Cloud (the seed's variables) ---------------------------------------------------
     gcp_project_id: str | None = None
@@ -136,20 +163,56 @@ class Settings(BaseSettings):
     pubsub_emulator_host: str | None = None
     cloud_tasks_emulator_host: str | None = None
 
+    # -- secrets (Secret Manager with USE_SECRET_MANAGER, else an encrypted file in DATA_DIR) ---------
+    # A secret read is trusted this long; then it is read again (a rotation is picked up within it).
+    secret_cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
+    # While the secret store is unreachable, the last value read is still served this long past its TTL.
+    secret_stale_grace_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # After a rotation the previous versions stay enabled this long, then they are disabled.
+    secret_rotation_grace_seconds: int = Field(default=86400, ge=0, le=365 * 86400)
+    # Versions kept per secret (the newest ones); older ones are destroyed once past the grace period.
+    secret_versions_kept: int = Field(default=3, ge=1, le=100)
+    # The local store's key: 32 bytes, URL-safe base64. Unset: DATA_DIR/secrets.key, made on first use.
+    secrets_encryption_key: SecretStr | None = None
+    # host:port of a Secret Manager emulator (REST), e.g. drongo; anonymous credentials are used.
+    secret_manager_emulator_host: str | None = None
+
     _split_lists = field_validator("cors_origins", mode="before")(_split_commas)
 
     @field_validator(
         "gcp_project_id",
         "gcp_service_account_email",
+        "virtuoso_ui_url",
         "firestore_emulator_host",
         "pubsub_emulator_host",
         "cloud_tasks_emulator_host",
         "public_base_url",
+        "secret_manager_emulator_host",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment_alias(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return ENVIRONMENT_ALIASES.get(value, value)
+        return value
+
+    @field_validator("secrets_encryption_key", mode="before")
+    @classmethod
+    def _encryption_key_is_32_bytes(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        decode_encryption_key(value)  # raises ValueError with a reason that never quotes the key
+        return value.strip()
 
     @field_validator("virtuoso_api_token", mode="before")
     @classmethod
@@ -160,16 +223,7 @@ class Settings(BaseSettings):
             value = value.get_secret_value()
         if not isinstance(value, str):
             return value
-        value = value.strip()
-        if not value:
-            return None
-        if not value.isascii():
-            raise ValueError("must be printable ASCII (it contains a non-ASCII character)")
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
-            raise ValueError(
-                "must be printable ASCII (it contains a control character such as a newline or tab)"
-            )
-        return value
+        return one_clean_line(value)
 
     @model_validator(mode="after")
     def _gcp_needs_a_project(self) -> Settings:
@@ -215,7 +269,19 @@ class Settings(BaseSettings):
         return view
 
 
-_SECRET_FIELDS = {"virtuoso_api_token"}
+_SECRET_FIELDS = {"virtuoso_api_token", "secrets_encryption_key"}
+
+
+def decode_encryption_key(text: str) -> bytes:
+    """The 32 bytes of ``SECRETS_ENCRYPTION_KEY`` (URL-safe base64, padding optional)."""
+    text = text.strip()
+    try:
+        key = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be 32 bytes in URL-safe base64 (it is not base64)") from None
+    if len(key) != 32:
+        raise ValueError(f"must be 32 bytes in URL-safe base64 (it decodes to {len(key)} bytes)")
+    return key
 
 
 def describe_settings_error(error: ValidationError) -> str:

@@ -8,19 +8,21 @@ Three inputs have a validity no schema can state:
   argument; the document points to ``GET /api/v1/commands``, which lists every command's arguments;
 - a suite file is a language too (three dialects and their verbs), checked by the suite parser, which
   answers 422 naming each problem's line;
-- a ``cursor`` (history, jobs) is a token only the service makes (a forged one is a 400).
+- a ``cursor`` (history, jobs, runs) is a token only the service makes (a forged one is a 400).
 
 So a case schemathesis generates as *valid* gets the arguments of one of the command's catalogue
 examples, one of the example suites the parser takes, and a cursor the service's own encoder made;
 every other value stays as generated, and negative cases (which must be refused) are left alone.
-Checkpoint ids are pointed at the sandbox's seeded checkpoint half of the time, so steps are really
-made, positions really run past the end, and random ids still meet Virtuoso's 404. A client sends
-one ``Idempotency-Key`` per request it means, so a valid case's key is made its body's own.
+Checkpoint ids are pointed at a checkpoint of the test's own half of the time, and the goal, journey
+or plan a run starts at the sandbox's seeded ones, so steps are really made, runs really start,
+positions really run past the end, and random ids still meet Virtuoso's 404. A client sends one
+``Idempotency-Key`` per request it means, so a valid case's key is made its body's own.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from virtuoso_api.history.models import COLLECTION as HISTORY
 from virtuoso_api.idempotency import HEADER as IDEMPOTENCY_KEY
 from virtuoso_api.infra.documents.port import Document, Query, encode_cursor
 from virtuoso_api.jobs.models import COLLECTION as JOBS
+from virtuoso_api.runs.models import COLLECTION as RUNS
 from virtuoso_api.sandbox import SEED
 from virtuoso_api.suites.parser import parse_suite
 from virtuoso_api.suites.problems import SuiteInvalid
@@ -47,6 +50,7 @@ _SUITES = ("POST", "/api/v1/suites/validate")
 _CURSORS = {
     ("GET", "/api/v1/commands/history"): Query(HISTORY, order_by="timestamp", descending=True),
     ("GET", "/api/v1/jobs"): Query(JOBS, order_by="created_at", descending=True),
+    ("GET", "/api/v1/runs"): Query(RUNS, order_by="started_at", descending=True),
 }
 
 
@@ -73,6 +77,10 @@ def _valid_suites() -> list[str]:
     return valid
 
 
+#: Where steps go: a checkpoint the test made in a goal of its own, so the seeded goal's runs stay a
+#: few steps long (a run takes half a second a step, and `wait` holds an answer until it ends).
+STEPS_CHECKPOINT = int(os.environ.get("SCHEMATHESIS_CHECKPOINT", SEED.checkpoint_id))
+
 _EXAMPLES = _command_examples()
 _SUITE_TEXTS = _valid_suites()
 
@@ -87,7 +95,7 @@ def _realistic_command(command: Any) -> Any:
     examples = _EXAMPLES[lookup(command["command"]).command]  # an alias names its command's examples
     command = {**command, "args": examples[_pick(command.get("args"), len(examples))]}
     if "checkpoint_id" in command and _pick(command["checkpoint_id"], 2) == 0:
-        command["checkpoint_id"] = SEED.checkpoint_id
+        command["checkpoint_id"] = STEPS_CHECKPOINT
     return command
 
 
@@ -97,8 +105,22 @@ def _realistic_batch(batch: dict[str, Any]) -> dict[str, Any]:
         return batch
     batch = {**batch, "commands": [_realistic_command(item) for item in commands]}
     if "checkpoint_id" in batch and _pick(batch["checkpoint_id"], 2) == 0:
-        batch["checkpoint_id"] = SEED.checkpoint_id
+        batch["checkpoint_id"] = STEPS_CHECKPOINT
     return batch
+
+
+def _realistic_run(body: Any) -> Any:
+    """Half the runs start the sandbox's seeded goal, journey or plan (the rest meet Virtuoso's 404);
+    journeys are named as that goal has them, since a name it lacks is refused (422 naming it)."""
+    if not isinstance(body, dict) or _pick(body, 2):
+        return body
+    seeded = {"goal_id": SEED.goal_id, "journey_id": SEED.journey_id, "plan_id": SEED.plan_id}
+    body = {name: seeded.get(name, value) if value is not None else None for name, value in body.items()}
+    if body.get("snapshot_id") is not None:
+        body["snapshot_id"] = SEED.snapshot_id
+    if body.get("journeys"):
+        body["journeys"] = [[SEED.journey_id], ["Demo journey"]][_pick(body["journeys"], 2)]
+    return body
 
 
 def _realistic_suite(case: Case[Any]) -> Any:
@@ -108,6 +130,16 @@ def _realistic_suite(case: Case[Any]) -> Any:
     if case.media_type == "multipart/form-data":
         return {"file": text}
     return yaml.safe_load(text)  # schemathesis writes it back as YAML or JSON, as the media type says
+
+
+def _short_wait(wait: Any) -> Any:
+    """Holding an answer up to a minute is what ``wait`` is for (tests/runs wait for real); half a
+    second takes the same path without each case taking a minute. Coverage sends it as text."""
+    try:
+        seconds = float(wait)
+    except (TypeError, ValueError):
+        return wait
+    return wait if seconds <= 0.5 else (0.5 if isinstance(wait, int | float) else "0.5")
 
 
 def _key_for(generated: str, body: object) -> str:
@@ -134,8 +166,12 @@ def map_case(context: schemathesis.HookContext, case: Case[Any]) -> Case[Any]:
         case.body = _realistic_command(case.body)
     elif route in _BATCHES and isinstance(case.body, dict):
         case.body = _realistic_batch(case.body)
+    elif route == ("POST", "/api/v1/runs"):
+        case.body = _realistic_run(case.body)
     elif route == _SUITES:
         case.body = _realistic_suite(case)
+    elif route == ("GET", "/api/v1/runs/{execution_id}") and (case.query or {}).get("wait") is not None:
+        case.query = {**case.query, "wait": _short_wait(case.query["wait"])}
     elif route in _CURSORS and isinstance((case.query or {}).get("cursor"), str):
         case.query = {**case.query, "cursor": _real_cursor(_CURSORS[route], case.query["cursor"])}
     if case.headers and isinstance(case.headers.get(IDEMPOTENCY_KEY), str):

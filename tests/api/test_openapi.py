@@ -39,6 +39,10 @@ STATUSES = {
     ("get", "/api/v1/jobs/stats"): {200, 401, 403, 503},
     ("get", "/api/v1/jobs/{job_id}"): {200, 401, 404, 503},
     ("post", "/api/v1/jobs/{job_id}/cancel"): {200, 401, 403, 404, 409, 503},
+    ("post", "/api/v1/runs"): {202, 400, 401, 403, 404, 409, 413, 415, 422, 502, 503},
+    ("get", "/api/v1/runs"): {200, 400, 401, 403, 422, 503},
+    ("get", "/api/v1/runs/{execution_id}"): {200, 401, 404, 422, 502, 503},
+    ("get", "/api/v1/runs/{execution_id}/junit"): {200, 401, 404, 422, 502, 503},
     ("get", "/health/live"): {200},
     ("get", "/health/ready"): {200, 503},
 }

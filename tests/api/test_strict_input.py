@@ -44,6 +44,8 @@ def _fields(response: httpx.Response) -> list[str]:
         ),
         ("/api/v1/commands/batch/async", {"commands": [{"command": "step-misc"}], "parallel": 1}, "parallel"),
         ("/api/v1/commands/async", {"command": "step-misc", "delay_seconds": "5"}, "delay_seconds"),
+        ("/api/v1/runs", {"goal_id": "201"}, "goal_id"),
+        ("/api/v1/runs", {"goal_id": 201, "snapshot_id": True}, "snapshot_id"),
     ],
 )
 async def test_a_value_of_another_json_type_is_a_422_naming_the_field(

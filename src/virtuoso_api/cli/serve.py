@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from virtuoso_api.config import Settings
 
 
 def serve(
@@ -29,11 +33,14 @@ def serve(
     from virtuoso_api.cli._runtime import Exit, fail, out, settings_or_exit
     from virtuoso_api.errors import Misconfigured
     from virtuoso_api.infra.documents import check_libraries
+    from virtuoso_api.infra.secrets import check_secrets
+    from virtuoso_api.kit.clock import SystemClock
     from virtuoso_api.kit.redact import install_filter, with_redaction
 
     settings = settings_or_exit(host=host, port=port, data_dir=data_dir, virtuoso_sandbox=sandbox or None)
     try:
         check_libraries(settings)
+        check_secrets(settings, clock=SystemClock())  # the gcp extra, or a local key that fits
     except Misconfigured as exc:
         fail(exc.message, Exit.USAGE)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -51,6 +58,12 @@ def serve(
         virtuoso = "the built-in sandbox at /sandbox/api (token 'sandbox-token'), NOT the real Virtuoso"
     elif settings.virtuoso_api_token is not None:
         virtuoso = str(settings.virtuoso_base_url)
+    elif settings.use_secret_manager:
+        secret = f"{settings.environment.value}-virtuoso-api-key"
+        virtuoso = f"{settings.virtuoso_base_url} (token from Secret Manager: {secret})"
+    elif asyncio.run(_local_virtuoso_secret(settings)):
+        secret = f"{settings.environment.value}-virtuoso-api-key"
+        virtuoso = f"{settings.virtuoso_base_url} (token from the local secret {secret})"
     else:
         virtuoso = "not configured: set VIRTUOSO_API_TOKEN, or use --sandbox to try it out"
     out.print(f"Virtuoso API on http://{settings.host}:{settings.port} (docs at /docs)", markup=False)
@@ -64,3 +77,13 @@ def serve(
         proxy_headers=False,
         log_config=with_redaction(LOGGING_CONFIG),
     )
+
+
+async def _local_virtuoso_secret(settings: Settings) -> bool:
+    """Whether the local secrets file holds Virtuoso's key (what the service will then use)."""
+    from virtuoso_api.kit.clock import SystemClock
+    from virtuoso_api.secrets import SecretType
+    from virtuoso_api.services.secrets import build_secrets_service
+
+    async with build_secrets_service(settings, clock=SystemClock()) as secrets:
+        return await secrets.find(secrets.ref(SecretType.VIRTUOSO_API_KEY)) is not None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter, WithJsonSchema
+from pydantic import TypeAdapter
 
 from virtuoso_api.api_keys.auth import ReadAccess, WriteAccess
 from virtuoso_api.api_keys.models import Principal
@@ -33,23 +33,13 @@ from virtuoso_api.http.openapi import (
     declare,
     error,
 )
-from virtuoso_api.idempotency import HEADER, KEY_PATTERN, IdempotencyService, OnceKey
+from virtuoso_api.idempotency import OnceKey
+from virtuoso_api.idempotency.deps import Idempotency, IdempotencyKey
 
 COMMANDS: Final = StateKey[CommandService]("commands")
-IDEMPOTENCY: Final = StateKey[IdempotencyService]("idempotency")
 Commands = Annotated[CommandService, Depends(COMMANDS.get)]
-Idempotency = Annotated[IdempotencyService, Depends(IDEMPOTENCY.get)]
 
 router = APIRouter(prefix="/commands", tags=["commands"])
-
-IdempotencyKey = Annotated[
-    Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{KEY_PATTERN}$"})] | None,
-    Header(
-        alias=HEADER,
-        description="1 to 255 printable ASCII characters. Send the same key when retrying: the first "
-        "answer comes back and nothing runs twice",
-    ),
-]
 
 _NOT_FOUND = "The checkpoint is not in Virtuoso, or the named session does not exist"
 _CONFLICT = (

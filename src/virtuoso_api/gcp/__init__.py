@@ -1,8 +1,10 @@
-"""The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client, get_cloud_tasks_client``.
+"""The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client`` (and
+``get_cloud_tasks_client``, ``get_secret_manager_client``).
 
 Each getter returns one lazily built client per process. It works whatever the flags say: with
 ``USE_FIRESTORE`` off the same calls use the embedded SQLite store, with ``USE_CLOUD_TASKS`` off the
-local task queue. See ``firestore_client.py`` and ``cloud_tasks_client.py``.
+local task queue, with ``USE_SECRET_MANAGER`` off the local encrypted secrets file. See
+``firestore_client.py``, ``cloud_tasks_client.py`` and ``secret_manager_client.py``.
 """
 
 from virtuoso_api.gcp.cloud_tasks_client import (
@@ -11,12 +13,24 @@ from virtuoso_api.gcp.cloud_tasks_client import (
     get_cloud_tasks_client,
 )
 from virtuoso_api.gcp.firestore_client import FirestoreClient, close_firestore_client, get_firestore_client
+from virtuoso_api.gcp.secret_manager_client import (
+    SecretManagerClient,
+    SecretType,
+    VirtuosoCredentials,
+    close_secret_manager_client,
+    get_secret_manager_client,
+)
 
 __all__ = [
     "CloudTasksClient",
     "FirestoreClient",
+    "SecretManagerClient",
+    "SecretType",
+    "VirtuosoCredentials",
     "close_cloud_tasks_client",
     "close_firestore_client",
+    "close_secret_manager_client",
     "get_cloud_tasks_client",
     "get_firestore_client",
+    "get_secret_manager_client",
 ]

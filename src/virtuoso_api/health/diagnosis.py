@@ -34,8 +34,7 @@ def virtuoso_failure(exc: Exception, *, waited: float) -> Diagnosis:
     if isinstance(exc, TimeoutError):
         return Diagnosis(f"no answer within {waited:g}s", url)
     if isinstance(exc, VirtuosoNotConfigured):
-        reason = "not configured: set VIRTUOSO_API_TOKEN (and VIRTUOSO_BASE_URL), or start with --sandbox"
-        return Diagnosis(reason, "VIRTUOSO_API_TOKEN")
+        return Diagnosis(exc.reason, exc.check)
     if isinstance(exc, VirtuosoAuthFailed):
         return Diagnosis("Virtuoso refused the token", "VIRTUOSO_API_TOKEN")
     if isinstance(exc, VirtuosoNotFound):
@@ -50,6 +49,8 @@ def virtuoso_failure(exc: Exception, *, waited: float) -> Diagnosis:
         return Diagnosis(f"Virtuoso refused the check ({exc.upstream_status})", url)
     if isinstance(exc, VirtuosoProtocolError):
         return Diagnosis("Virtuoso's answer could not be read", url)
+    if isinstance(exc, BackendUnavailable) and exc.backend == "secret_manager":
+        return Diagnosis("its credentials could not be read from Secret Manager", "USE_SECRET_MANAGER")
     if isinstance(exc, BackendUnavailable):  # the circuit breaker, or retries that ran out of time
         return Diagnosis("recent calls failed or timed out; not asked again for a few seconds", url)
     return Diagnosis(_SEE_LOG, url)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from virtuoso_api import __version__
 from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, tasks_failure, virtuoso_failure
+from virtuoso_api.health.secrets import secrets_readiness
 from virtuoso_api.http.deps import StateKey
 from virtuoso_api.http.errors import error_payload
 from virtuoso_api.kit.redact import redact
@@ -81,7 +82,11 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
     results["documents"]["pending_writes"] = await services.outbox.log.pending("documents")
     # Jobs accepted while Cloud Tasks was unreachable: their enqueues wait in the outbox.
     results["tasks"]["pending_enqueues"] = await services.tasks.pending_enqueues()
-    failing = [f"{name} ({r['backend']})" for name, r in results.items() if r["status"] != "ok"]
+    results["secrets"] = await secrets_readiness(services.secrets, settings, wait=wait)
+    # Secrets served stale within their grace period keep the service ready; the body says so.
+    failing = [
+        f"{name} ({r['backend']})" for name, r in results.items() if r["status"] not in ("ok", "stale")
+    ]
     if not failing:
         return JSONResponse({"status": "ready", "backends": results})
     body = error_payload(

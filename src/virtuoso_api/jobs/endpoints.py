@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse
 
 from virtuoso_api.api_keys.auth import AdminAccess, ReadAccess, WriteAccess
 from virtuoso_api.api_keys.models import Scope
-from virtuoso_api.commands.endpoints import IdempotencyKey, status_of
+from virtuoso_api.commands.endpoints import status_of
 from virtuoso_api.commands.models import BatchItem
 from virtuoso_api.errors import InvalidInput
 from virtuoso_api.http.deps import StateKey
 from virtuoso_api.http.openapi import FORBIDDEN, INVALID, JSON_BODY, Responses, declare, error
+from virtuoso_api.idempotency.deps import IdempotencyKey
 from virtuoso_api.jobs.models import (
     AsyncBatchRequest,
     AsyncCommandRequest,

@@ -23,3 +23,17 @@ def valid_unicode(value: str) -> str:
 
 #: A string field or parameter of a request; use it for every string a caller sends.
 Text = Annotated[str, AfterValidator(valid_unicode)]
+
+
+def one_clean_line(value: str) -> str | None:
+    """A credential as it may be sent in a header: surrounding whitespace stripped (a token read from a
+    file or a secret store often ends in a newline), ``None`` when nothing is left; ``ValueError`` for
+    a control or non-ASCII character inside it. The reason never quotes the value."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isascii():
+        raise ValueError("must be printable ASCII (it contains a non-ASCII character)")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ValueError("must be printable ASCII (it contains a control character such as a newline or tab)")
+    return value

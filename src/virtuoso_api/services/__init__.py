@@ -32,8 +32,12 @@ from virtuoso_api.jobs.handlers import BatchJob, CommandJob, JobHandlers
 from virtuoso_api.jobs.models import JobKind
 from virtuoso_api.jobs.runner import RunDeps
 from virtuoso_api.jobs.service import JobService
-from virtuoso_api.kit.clock import Clock, SystemClock
+from virtuoso_api.kit.clock import Clock, SystemClock, sleeper
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
+from virtuoso_api.runs import PollPolicy, RunService
+from virtuoso_api.runs.normalise import ui_base_for
+from virtuoso_api.secrets import SecretsService
+from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
 
@@ -57,9 +61,11 @@ class Services:
     idempotency: IdempotencyService
     cache: CacheService
     virtuoso: VirtuosoConnection
+    runs: RunService
     commands: CommandService
     tasks: Tasks
     jobs: JobService
+    secrets: SecretsService
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -79,9 +85,10 @@ class Services:
         async with contextlib.AsyncExitStack() as stack:
             outbox = await stack.enter_async_context(build_outbox(settings, clock=clock))
             documents = await stack.enter_async_context(build_documents(settings, clock=clock, outbox=outbox))
-            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock))
+            secrets = await stack.enter_async_context(build_secrets_service(settings, clock=clock))
+            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock, secrets=secrets))
             tasks = await stack.enter_async_context(build_tasks(settings, clock=clock, outbox=outbox))
-            services = cls._wire(settings, clock, outbox, documents, virtuoso, tasks)
+            services = cls._wire(settings, clock, outbox, documents, virtuoso, tasks, secrets)
             stack.push_async_callback(services._shut_down)
             if background:
                 await stack.enter_async_context(running_periodically(services._periodic_jobs()))
@@ -101,14 +108,29 @@ class Services:
         documents: Documents,
         virtuoso: VirtuosoConnection,
         tasks: Tasks,
+        secrets: SecretsService,
     ) -> Services:
         store = documents.store
         sessions = SessionService(store, clock=clock, ttl_seconds=settings.session_ttl_seconds)
         history = HistoryService(store, clock=clock, writes=documents.writes)
         # The longest a Virtuoso call can take: every attempt timing out, with the pauses between.
         longest = timedelta(seconds=settings.virtuoso_timeout_seconds * settings.virtuoso_retry_attempts + 10)
+        runs = RunService(
+            virtuoso=virtuoso.client,
+            store=store,
+            writes=documents.writes,
+            clock=clock,
+            sleep=sleeper(clock),
+            policy=PollPolicy(
+                first_seconds=settings.run_poll_seconds,
+                max_seconds=max(settings.run_poll_max_seconds, settings.run_poll_seconds),
+                unreachable_seconds=settings.run_unreachable_seconds,
+            ),
+            ui_base=ui_base_for(virtuoso.base_url, str(settings.virtuoso_ui_url or "") or None),
+        )
         commands = CommandService(
             virtuoso=virtuoso.client,
+            runs=runs,
             sessions=sessions,
             history=history,
             store=store,
@@ -143,6 +165,9 @@ class Services:
             commands.needs(),
             jobs.needs(),
             tasks.needs(),
+            runs.needs(),
+            secrets.needs(),
+            virtuoso.needs(),
         ]
         return cls(
             settings=settings,
@@ -155,9 +180,11 @@ class Services:
             idempotency=idempotency,
             cache=cache,
             virtuoso=virtuoso,
+            runs=runs,
             commands=commands,
             tasks=tasks,
             jobs=jobs,
+            secrets=secrets,
             needs=needs,
         )
 

@@ -3,7 +3,10 @@ the sandbox exists.
 
 Three modes, reported by ``/health/ready``:
 
-- ``virtuoso``: ``VIRTUOSO_API_TOKEN`` is set; requests go to ``VIRTUOSO_BASE_URL``.
+- ``virtuoso``: requests go to ``VIRTUOSO_BASE_URL`` with ``VIRTUOSO_API_TOKEN`` when it is set, else
+  with the token (and organization) of the ``virtuoso-api-key`` secret: always with
+  ``USE_SECRET_MANAGER`` (read on first use, so a start while Secret Manager is down degrades instead
+  of failing; ``serve`` reads it at once), and from the local encrypted store when it holds one.
 - ``sandbox``: ``VIRTUOSO_SANDBOX`` (``serve --sandbox``); an in-process sandbox answers, reached
   through ``httpx.ASGITransport`` (no socket), and is also mounted at ``/sandbox`` for a look inside.
 - ``unconfigured``: neither. The service runs, and the client raises the 503 that says what to set.
@@ -11,6 +14,8 @@ Three modes, reported by ``/health/ready``:
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,9 +25,15 @@ from typing import Any, Literal
 import httpx
 
 from virtuoso_api.config import Settings
+from virtuoso_api.errors import VirtuosoApiError
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.lifecycle import Needs
+from virtuoso_api.secrets import SecretsService, SecretType
+from virtuoso_api.secrets.virtuoso_credentials import VirtuosoCredentials, VirtuosoCredentialsSource
 from virtuoso_api.virtuoso import VirtuosoClient, build_virtuoso_http, virtuoso_remote
 from virtuoso_api.virtuoso.unconfigured import unconfigured_client
+
+logger = logging.getLogger(__name__)
 
 Mode = Literal["virtuoso", "sandbox", "unconfigured"]
 
@@ -37,7 +48,22 @@ class VirtuosoConnection:
     base_url: str
     #: The in-process sandbox's ASGI app, for the HTTP app to mount at /sandbox (sandbox mode only).
     sandbox_app: Any = None
+    #: Where the token comes from when it is a secret (``None``: the environment, the sandbox, none).
+    credentials: VirtuosoCredentialsSource | None = None
     _last_ping: float = field(default=-_PING_MEMO_SECONDS)
+
+    def needs(self) -> Needs:
+        """A server reads its credentials at start-up rather than on the first command."""
+        return Needs(at_start=(self._read_credentials,) if self.credentials is not None else ())
+
+    async def _read_credentials(self) -> None:
+        assert self.credentials is not None
+        try:
+            credentials = await self.credentials.load()
+        except VirtuosoApiError as exc:  # readiness says so too; each command tries again
+            logger.warning("Virtuoso credentials not read at start-up: %s", exc.message)
+            return
+        logger.info("Virtuoso credentials from %s", credentials.source)
 
     async def ping(self) -> None:
         """A cheap authenticated read, at most every 15 s; raises when Virtuoso does not answer."""
@@ -48,7 +74,9 @@ class VirtuosoConnection:
 
 
 @asynccontextmanager
-async def build_virtuoso(settings: Settings, *, clock: Clock) -> AsyncIterator[VirtuosoConnection]:
+async def build_virtuoso(
+    settings: Settings, *, clock: Clock, secrets: SecretsService | None = None
+) -> AsyncIterator[VirtuosoConnection]:
     remote = virtuoso_remote(
         clock=clock,
         timeout_seconds=settings.virtuoso_timeout_seconds,
@@ -75,6 +103,13 @@ async def build_virtuoso(settings: Settings, *, clock: Clock) -> AsyncIterator[V
         token = settings.virtuoso_api_token.get_secret_value()
         client = VirtuosoClient(http, token=token, org_id=settings.virtuoso_org_id, remote=remote)
         connection = VirtuosoConnection("virtuoso", client, base_url)
+    elif secrets is not None and await _secret_expected(settings, secrets):
+        base_url = str(settings.virtuoso_base_url).rstrip("/")
+        http = build_virtuoso_http(base_url, timeout=settings.virtuoso_timeout_seconds)
+        source = VirtuosoCredentialsSource(secrets, clock=clock)
+        client = VirtuosoClient(http, token=source, org_id=settings.virtuoso_org_id, remote=remote)
+        source.on_loaded = functools.partial(_use_org_id, client, settings)
+        connection = VirtuosoConnection("virtuoso", client, base_url, credentials=source)
     else:
         client, http = unconfigured_client()
         connection = VirtuosoConnection("unconfigured", client, "")
@@ -82,3 +117,17 @@ async def build_virtuoso(settings: Settings, *, clock: Clock) -> AsyncIterator[V
         yield connection
     finally:
         await http.aclose()
+
+
+async def _secret_expected(settings: Settings, secrets: SecretsService) -> bool:
+    """Whether Virtuoso's credentials are to come from the secret: always with Secret Manager (it is
+    read on first use), and from the local store when it holds one (a local file read)."""
+    if settings.use_secret_manager:
+        return True
+    return await secrets.find(secrets.ref(SecretType.VIRTUOSO_API_KEY)) is not None
+
+
+def _use_org_id(client: VirtuosoClient, settings: Settings, credentials: VirtuosoCredentials) -> None:
+    # VIRTUOSO_ORG_ID wins over the secret's, as VIRTUOSO_API_TOKEN wins over its token.
+    if settings.virtuoso_org_id is None:
+        client.org_id = credentials.org_id

@@ -19,14 +19,17 @@ import httpx
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.kit.redact import redact
 from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
+from virtuoso_api.resilience.remote import describe
 from virtuoso_api.virtuoso._envelope import Envelope, parse_envelope, read_error
 from virtuoso_api.virtuoso.errors import (
     VirtuosoAuthFailed,
+    VirtuosoNotConfigured,
     VirtuosoNotFound,
     VirtuosoProtocolError,
     VirtuosoRejected,
     VirtuosoUnavailable,
 )
+from virtuoso_api.virtuoso.tokens import TokenSource
 
 logger = logging.getLogger(__name__)
 
@@ -82,21 +85,36 @@ class VirtuosoHttp:
         self,
         http: httpx.AsyncClient,
         *,
-        token: str,
+        tokens: TokenSource,
         client_id: str,
         client_name: str,
         remote: RemoteCall,
     ) -> None:
         self._http = http
-        self._token = token
+        self._tokens = tokens
         self._remote = remote
-        # Per-request headers, so the injected client is never changed and can be shared.
-        self._headers = {
-            "Authorization": f"Bearer {token}",
+        # Per-request headers, so the injected client is never changed and can be shared. Built again
+        # only when the source hands out another token (an identity check per request).
+        self._fixed_headers = {
             "X-Virtuoso-Client-ID": client_id,
             "X-Virtuoso-Client-Name": client_name,
             "Accept": "application/json",
         }
+        self._token: str | None = None
+        self._headers = self._fixed_headers
+
+    def _headers_for(self, token: str) -> dict[str, str]:
+        if token is not self._token:
+            self._headers = {"Authorization": f"Bearer {token}", **self._fixed_headers}
+            self._token = token
+        return self._headers
+
+    async def _first_token(self) -> str:
+        """For a source that has not read its token yet (or may no longer serve the one it read)."""
+        token = await self._tokens.refresh(None)
+        if token is None:
+            raise VirtuosoNotConfigured()
+        return token
 
     async def request(
         self,
@@ -106,14 +124,19 @@ class VirtuosoHttp:
         json_body: Any = None,
         params: Mapping[str, str | int | bool] | None = None,
         resource: str | None = None,
+        retry: bool = True,
     ) -> Envelope:
-        """Send one request (retried per the rule above); ``resource`` names the target in a 404."""
+        """Send one request (retried per the rule above); ``resource`` names the target in a 404.
+        ``retry=False`` sends it once: for a caller with its own schedule (the runs poll loop)."""
+
+        # Asked without an await: a fixed token, or a source's cached one.
+        token = self._tokens.current() or await self._first_token()
 
         async def attempt(_timeout: float) -> Envelope:  # httpx's own timeout bounds each attempt
-            return await self._once(method, path, json_body, params, resource)
+            return await self._once(method, path, json_body, params, resource, token)
 
         return await self._remote(
-            attempt, what=f"{method} {path}", transient=lambda exc: may_retry(method, exc)
+            attempt, what=f"{method} {path}", transient=lambda exc: may_retry(method, exc), retry=retry
         )
 
     async def _once(
@@ -123,12 +146,26 @@ class VirtuosoHttp:
         json_body: Any,
         params: Mapping[str, str | int | bool] | None,
         resource: str | None,
+        token: str,
     ) -> Envelope:
         request = f"{method} {path}"
         query = {key: _query_value(value) for key, value in (params or {}).items()}
+        response = await self._send(method, path, json_body, query, token, request)
+        if response.status_code == 401:
+            # Refused: the key may have been rotated. Virtuoso acted on nothing, so the request is sent
+            # once more with the newer token, if the source has one.
+            newer = await self._newer_token(token, request)
+            if newer is not None:
+                response = await self._send(method, path, json_body, query, newer, request)
+        logger.debug("virtuoso %s -> %s", request, response.status_code)
+        return self._read(response, request, resource)
+
+    async def _send(
+        self, method: str, path: str, json_body: Any, query: dict[str, str], token: str, request: str
+    ) -> httpx.Response:
         try:
-            response = await self._http.request(
-                method, path, json=json_body, params=query, headers=self._headers
+            return await self._http.request(
+                method, path, json=json_body, params=query, headers=self._headers_for(token)
             )
         except httpx.TransportError as exc:
             reason = f"{request} failed: {type(exc).__name__}"
@@ -136,8 +173,14 @@ class VirtuosoHttp:
             if detail:
                 reason += f" ({detail[:_SNIPPET]})"
             raise VirtuosoUnavailable(reason, reached_server=not isinstance(exc, _NEVER_SENT)) from None
-        logger.debug("virtuoso %s -> %s", request, response.status_code)
-        return self._read(response, request, resource)
+
+    async def _newer_token(self, refused: str, request: str) -> str | None:
+        try:
+            newer = await self._tokens.refresh(refused)
+        except Exception as exc:  # the 401 is the answer then; why no newer token came is logged
+            logger.warning("Virtuoso refused the token for %s; no newer one: %s", request, describe(exc))
+            return None
+        return newer if newer and newer != refused else None
 
     def _read(self, response: httpx.Response, request: str, resource: str | None) -> Envelope:
         status = response.status_code

@@ -104,9 +104,10 @@ class VirtuosoNotConfigured(VirtuosoError, BackendUnavailable):
     Never retried and never a fallback to the sandbox: a step that went to a stand-in must not look
     like a step in Virtuoso."""
 
-    def __init__(self) -> None:
-        BackendUnavailable.__init__(
-            self,
-            BACKEND,
-            "not configured: set VIRTUOSO_API_TOKEN (and VIRTUOSO_BASE_URL), or start with --sandbox",
-        )
+    DEFAULT_REASON = "not configured: set VIRTUOSO_API_TOKEN (and VIRTUOSO_BASE_URL), or start with --sandbox"
+
+    def __init__(self, reason: str | None = None, *, check: str = "VIRTUOSO_API_TOKEN") -> None:
+        # ``reason`` is ours (never upstream text), so readiness may show it: it says what to set.
+        self.reason = reason or self.DEFAULT_REASON
+        self.check = check
+        BackendUnavailable.__init__(self, BACKEND, self.reason)
