@@ -17,6 +17,7 @@ No Google library here: the route exists in every process that serves Cloud Task
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -25,8 +26,8 @@ from virtuoso_api.errors import BadRequest
 from virtuoso_api.infra.tasks.port import Delivery, Finished, TaskKind, TaskOutcome
 
 RETRY_STATUS: Final = 503
-#: Cloud Tasks' own limit on retries is far below this; a larger count is not a real header.
-_MAX_COUNT: Final = 1_000_000
+#: ASCII digits only (``int`` takes other scripts' digits too); Cloud Tasks counts far below a million.
+_COUNT: Final = re.compile(r"[0-9]{1,6}")
 
 
 def delivery_of(
@@ -74,8 +75,5 @@ def answer_of(outcome: TaskOutcome, delivery: Delivery) -> PushAnswer:
 
 
 def _retries(header: str | None) -> int:
-    try:
-        count = int((header or "0").strip())
-    except ValueError:
-        return 0
-    return count if 0 <= count <= _MAX_COUNT else 0
+    value = (header or "").strip()
+    return int(value) if _COUNT.fullmatch(value) else 0
