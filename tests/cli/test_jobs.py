@@ -63,11 +63,10 @@ class Service:
         services = self._services
         return asyncio.run_coroutine_threadsafe(_awaited(work(services)), self._loop).result(BOUND_SECONDS)
 
-    def command(
-        self, command: str, *args: str, checkpoint_id: int = SEED.checkpoint_id, delay: int = 0
-    ) -> str:
+    def comment(self, value: str, *, checkpoint_id: int = SEED.checkpoint_id, delay: int = 0) -> str:
+        """A command job adding a comment step."""
         request = AsyncCommandRequest(
-            command=command, args=list(args), checkpoint_id=checkpoint_id, delay_seconds=delay
+            command="step-misc", args=["comment", value], checkpoint_id=checkpoint_id, delay_seconds=delay
         )
         return self.call(lambda s: _job_id(s.jobs.submit_command(AUTHOR, request)))
 
