@@ -22,7 +22,7 @@ class TestDefaults:
         settings = Settings(_env_file=None)
         assert settings.enabled_gcp_services() == []
         assert (settings.host, settings.port) == ("127.0.0.1", 8000)
-        assert str(settings.virtuoso_base_url) == "https://api-app2.virtuoso.qa/api"
+        assert str(settings.virtuoso_base_url) == "https://api.virtuoso.qa/api"
         assert settings.gcp_location == "us-central1"
         assert settings.data_dir.name == "virtuoso-api"
 

@@ -23,6 +23,7 @@ from virtuoso_api.http.request_context import RequestContextMiddleware
 from virtuoso_api.jobs import endpoints as jobs_endpoints
 from virtuoso_api.jobs import internal as jobs_internal
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.runs import endpoints as runs_endpoints
 from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
 from virtuoso_api.suites import endpoints as suites_endpoints
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(commands_endpoints.router)
     api.include_router(suites_endpoints.router)
     api.include_router(jobs_endpoints.router)
+    api.include_router(runs_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)
     if settings.use_cloud_tasks:  # locally the dispatcher runs tasks in-process: no route at all

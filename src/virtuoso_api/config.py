@@ -92,7 +92,12 @@ class Settings(BaseSettings):
 
     # -- Virtuoso ------------------------------------------------------------------------------
     virtuoso_api_token: SecretStr | None = None
-    virtuoso_base_url: AnyHttpUrl = AnyHttpUrl("https://api-app2.virtuoso.qa/api")
+    # SpotQA's own client's default; other environments are https://api-<env>.virtuoso.qa/api (app2,
+    # dev, staging), see README "Virtuoso environments".
+    virtuoso_base_url: AnyHttpUrl = AnyHttpUrl("https://api.virtuoso.qa/api")
+    # Where a run's page is (…/#/project/{projectId}/execution/{executionId}); empty: derived from
+    # VIRTUOSO_BASE_URL for Virtuoso's own hosts, none for any other (the sandbox has no UI).
+    virtuoso_ui_url: AnyHttpUrl | None = None
     virtuoso_org_id: int | None = Field(default=None, ge=1)
     # One request to Virtuoso; reads are tried up to VIRTUOSO_RETRY_ATTEMPTS times, creations once.
     virtuoso_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -121,6 +126,13 @@ class Settings(BaseSettings):
     tasks_oidc_certs_url: AnyHttpUrl = AnyHttpUrl("https://www.googleapis.com/oauth2/v1/certs")
     # Commands of different checkpoints a parallel batch runs at once.
     batch_parallelism: int = Field(default=4, ge=1, le=64)
+    # -- runs ----------------------------------------------------------------------------------
+    # The first pause between two status reads of a run; it grows while nothing changes.
+    run_poll_seconds: float = Field(default=5.0, gt=0, le=600)
+    # The longest pause between two status reads (a 429 from Virtuoso can lengthen it to this).
+    run_poll_max_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # How long Virtuoso may stay unreachable while a run is followed before the wait gives up.
+    run_unreachable_seconds: float = Field(default=300.0, gt=0, le=86400)
 
     # -- Google Cloud (the seed's variables) ---------------------------------------------------
     gcp_project_id: str | None = None
@@ -141,6 +153,7 @@ class Settings(BaseSettings):
     @field_validator(
         "gcp_project_id",
         "gcp_service_account_email",
+        "virtuoso_ui_url",
         "firestore_emulator_host",
         "pubsub_emulator_host",
         "cloud_tasks_emulator_host",

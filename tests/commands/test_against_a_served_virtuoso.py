@@ -67,7 +67,7 @@ async def test_http_commands_reach_the_configured_virtuoso(settings: Settings, r
     assert (step["id"], step["action"], step["meta"]) == (
         response.json()["step_id"],
         "NAVIGATE",
-        {"useNewTab": True},
+        {"kind": "NAVIGATE", "useNewTab": True},
     )
 
 
@@ -112,7 +112,10 @@ def test_the_cli_exec_reaches_it_and_records_history(
     assert json.loads(moved.stdout)["position"] == 2
     listing = runner.invoke(cli, ["exec", "list-steps", "1001", "--json"])
     steps = json.loads(listing.stdout)["result"]["steps"]
-    assert [(s["action"], s["meta"]) for s in steps][1] == ("SCROLL", {"type": "OFFSET", "x": -100, "y": 250})
+    assert [(s["action"], s["meta"]) for s in steps][1] == (
+        "SCROLL",
+        {"kind": "SCROLL", "type": "OFFSET", "x": -100, "y": 250},
+    )
     bad = runner.invoke(cli, ["exec", "step-wait", "time", "99999999", "--checkpoint", "1001"])
     assert bad.exit_code == 2
     assert bad.stderr.startswith("error: args[1]:")

@@ -35,7 +35,7 @@ async def test_each_step_command_lands_in_the_checkpoint_as_built(
     expected = parsed.step.to_payload()
     assert stored["action"] == expected["action"] == body["action"]
     assert stored["value"] == expected["value"]
-    assert stored["meta"] == expected["meta"]
+    assert stored["meta"] == {"kind": expected["action"], **expected["meta"]}  # Virtuoso sets meta.kind
     assert stored.get("target") == expected.get("target")
     assert stored.get("variable") == expected.get("variable")
     assert (body["checkpoint_id"], body["position"], stored["step_index"]) == (CHECKPOINT, 1, 1)

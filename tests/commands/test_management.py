@@ -59,18 +59,31 @@ async def test_steps_can_be_listed_and_fetched(client: httpx.AsyncClient, writer
     assert step["step"]["value"] == "https://example.com"
 
 
-@pytest.mark.parametrize(("marker", "final"), [("", "COMPLETED"), ("sandbox:fail", "FAILED")])
+@pytest.mark.parametrize(("marker", "outcome"), [("", "PASS"), ("sandbox:fail", "FAIL")])
 async def test_execute_a_goal_and_read_its_status_and_analysis(
-    client: httpx.AsyncClient, writer: dict[str, str], clock: ManualClock, marker: str, final: str
+    client: httpx.AsyncClient, writer: dict[str, str], clock: ManualClock, marker: str, outcome: str
 ) -> None:
     await run(client, writer, "step-assert", "exists", f"Welcome {marker}".strip(), checkpoint_id=CHECKPOINT)
-    execution = (await _ok(await run(client, writer, "execute-goal", str(SEED.goal_id))))["execution"]
-    assert execution["status"] in {"QUEUED", "RUNNING"}
+    started = await _ok(await run(client, writer, "execute-goal", str(SEED.goal_id)))
+    (execution_id,) = started["execution_ids"]
+    assert (started["kind"], started["runs"][0]["status"]) == ("goal", "QUEUED")
     clock.advance(timedelta(seconds=30))  # the sandbox runs on the service's clock
-    status = await _ok(await run(client, writer, "get-execution", execution["id"]), status=200)
-    assert status["execution"]["status"] == final
-    analysis = await _ok(await run(client, writer, "get-execution-analysis", execution["id"]), status=200)
-    assert (analysis["analysis"]["summary"]["failed_steps"] > 0) == (final == "FAILED")
+    status = await _ok(await run(client, writer, "get-execution", str(execution_id)), status=200)
+    assert (status["run"]["status"], status["run"]["outcome"]) == ("FINISHED", outcome)
+    analysis = await _ok(await run(client, writer, "get-execution-analysis", str(execution_id)), status=200)
+    assert (analysis["analysis"]["summary"]["failed_steps"] > 0) == (outcome == "FAIL")
+    # Started through the run service, so recorded as a run of this caller.
+    listed = (await client.get("/api/v1/runs", headers=writer)).json()["runs"]
+    assert [(r["execution_id"], r["source"]) for r in listed] == [(execution_id, "http")]
+
+
+async def test_a_journey_and_a_plan_start_through_the_run_service(
+    client: httpx.AsyncClient, writer: dict[str, str]
+) -> None:
+    journey = await _ok(await run(client, writer, "execute-journey", str(SEED.journey_id)))
+    assert (journey["kind"], journey["journey_ids"]) == ("journey", [SEED.journey_id])
+    plan = await _ok(await run(client, writer, "execute-plan", str(SEED.plan_id)))
+    assert (plan["kind"], plan["plan_id"], len(plan["execution_ids"])) == ("plan", SEED.plan_id, 1)
 
 
 async def test_library_round_trip(client: httpx.AsyncClient, writer: dict[str, str]) -> None:
@@ -102,7 +115,8 @@ async def test_library_round_trip(client: httpx.AsyncClient, writer: dict[str, s
 async def test_unknown_ids_are_404(client: httpx.AsyncClient, writer: dict[str, str]) -> None:
     for command, args in (
         ("list-goals", ["999999"]),
-        ("get-execution", ["nope"]),
+        ("get-execution", ["999999"]),
+        ("execute-plan", ["999999"]),
         ("library", ["get", "999999"]),
     ):
         response = await run(client, writer, command, *args)

@@ -16,7 +16,12 @@ PATHS = [
     ("GET", "/testcases/1001"),
     ("GET", "/checkpoints/1001/teststeps"),
     ("GET", "/teststeps/5000"),
-    ("GET", "/executions/1"),
+    ("GET", "/executions/1/status"),
+    ("POST", "/goals/201/execute"),
+    ("GET", "/testsuites/execution?jobId=1"),
+    ("POST", "/plans/executions/501/execute"),
+    ("GET", "http://sandbox.test/_sandbox/requests"),
+    ("POST", "http://sandbox.test/_sandbox/executions/1/cancel"),
     ("GET", "/library/checkpoints/1"),
     ("GET", "/testdata/tables/1"),
 ]

@@ -156,7 +156,7 @@ async def test_step_properties_are_updated(client: VirtuosoClient) -> None:
     assert updated == read
     assert (read.value, read.meta, read.optional, read.skip) == (
         "https://b.example",
-        {"useNewTab": True},
+        {"kind": "NAVIGATE", "useNewTab": True},
         True,
         False,
     )

@@ -1,24 +1,124 @@
-"""The client against the sandbox (over ASGI): executions, the library, environments and test data."""
+"""The client's runs: captured real answers parse, runs start and are followed against the sandbox, and
+an answer to a request that started a run never becomes an error."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from tests.virtuoso._upstream import Answer, Upstream
+from tests.virtuoso.conftest import BASE_URL, TOKEN, UpstreamClient
 from virtuoso_api.kit.clock import ManualClock
 from virtuoso_api.sandbox import FAIL_MARKER, SEED
-from virtuoso_api.virtuoso import VirtuosoClient, VirtuosoNotFound, VirtuosoRejected
-from virtuoso_api.virtuoso.models import Goal
+from virtuoso_api.virtuoso import VirtuosoClient, VirtuosoNotFound, VirtuosoUnavailable
+from virtuoso_api.virtuoso.executions import Execution
+from virtuoso_api.virtuoso.models import Goal, Step
 from virtuoso_api.virtuoso.steps import Clue, ParsedStep, StepAction, Target
+
+EVIDENCE = Path(__file__).parent / "evidence"
+
+
+def _evidence(name: str) -> Any:
+    return json.loads((EVIDENCE / name).read_text())
 
 
 def _comment(text: str) -> ParsedStep:
     return ParsedStep(action=StepAction.COMMENT, value=text)
 
 
+def test_the_captured_real_status_answer_parses_into_the_model() -> None:
+    answer = _evidence("executions_88715_status.json")
+    execution = Execution.read(answer["item"])
+    assert (execution.id, execution.goal_id, execution.snapshot_id, execution.environment_id) == (
+        88715,
+        8534,
+        28733,
+        2418,
+    )
+    assert (execution.status, execution.outcome, execution.progress) == ("FINISHED", "PASS", 1.0)
+    assert execution.finished
+    assert not execution.tests_failed
+    assert execution.start_date == datetime(2024, 7, 16, 10, 29, 12, 277000, tzinfo=UTC)
+    assert execution.end_date is not None
+    assert execution.start_date is not None
+    assert (execution.end_date - execution.start_date) == timedelta(milliseconds=execution.duration or 0)
+    assert execution.journey_statistics.count_per_outcome["PASS"] == 1
+    assert execution.journey_statistics.total_count == 1
+    assert (execution.total_test_executions, execution.successful_test_executions) == (1, 1)
+    assert execution.meta.test_suite_ids == [527218]
+    assert execution.meta.execution_request["environmentId"] == 2418
+    # Unknown fields are kept, not dropped: the raw answer and the model's extras both have them.
+    assert execution.meta.model_extra == {"valid": False}
+    assert execution.raw == answer["item"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"id": "77", "status": "SOMETHING_NEW", "progress": {"percentComplete": 50}},
+        {"id": 77, "submitDate": "not a date", "journeyStatistics": [], "tags": "x", "meta": 3},
+        {"id": 77, "duration": 1.5, "outcome": 7, "startDate": 10**20},
+    ],
+)
+def test_unexpected_values_read_as_missing_and_unknown_statuses_are_kept(answer: dict[str, Any]) -> None:
+    execution = Execution.read(answer)
+    assert execution.id == 77
+    assert not execution.finished
+    assert execution.raw == answer
+
+
+def test_the_captured_read_back_step_parses_with_selectors_of_every_type() -> None:
+    step = Step.model_validate(_evidence("testsuite_527211_step.json"))
+    assert [selector.type for selector in step.selectors] == ["XPATH", "ID", "CSS_SELECTOR", "GUESS"]
+    assert step.target is not None
+    assert step.target["kind"] == "INPUT"
+    assert (step.meta["kind"], step.optional, step.ignore_outcome, step.skip) == (
+        "WRITE",
+        False,
+        False,
+        False,
+    )
+
+
+async def test_a_read_back_step_with_recorded_selectors_can_be_updated(
+    client: VirtuosoClient, sandbox_app: FastAPI
+) -> None:
+    # A step as Virtuoso records one (several selector types); our client only ever writes GUESS.
+    recorded = _evidence("testsuite_527211_step.json")["element"]["target"]
+    body = {
+        "checkpointId": SEED.checkpoint_id,
+        "stepIndex": 1,
+        "parsedStep": {"action": "WRITE", "variable": "username", "target": recorded, "extra": 1},
+    }
+    transport = httpx.ASGITransport(app=sandbox_app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as raw:
+        response = await raw.post("/teststeps", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200, response.text
+    read = await client.get_step(response.json()["item"]["id"])
+    assert [s.type for s in read.selectors] == ["XPATH", "ID", "CSS_SELECTOR", "GUESS"]
+    assert read.meta["kind"] == "WRITE"
+
+    updated = await client.update_step(read, skip=True, ignore_outcome=True)
+    again = await client.get_step(read.id)
+    assert updated == again
+    assert (again.skip, again.ignore_outcome, again.optional) == (True, True, False)
+    assert again.target == read.target  # nothing Virtuoso learned about the element was lost
+
+    retargeted = await client.update_step(
+        again, parsed_step=ParsedStep(action=StepAction.CLICK, target=Target.guess(Clue(clue="Go")))
+    )
+    assert [s.type for s in retargeted.selectors] == ["GUESS"]
+    assert (retargeted.action, retargeted.skip) == ("CLICK", True)
+
+
 async def _goal_with_two_journeys(client: VirtuosoClient, *, fail_in_first: bool) -> Goal:
-    """Goal (its first journey has only navigation) + journey A (3 steps) + journey B (1 step)."""
+    """Goal (its first journey has only navigation) + journey A (3 steps) + journey B (navigation)."""
     project = await client.create_project("Runs")
     goal = await client.create_goal(project.id, "Runs", "https://run.example")
     assert goal.snapshot_id is not None
@@ -35,123 +135,117 @@ async def _goal_with_two_journeys(client: VirtuosoClient, *, fail_in_first: bool
     return goal
 
 
-async def test_an_execution_progresses_to_completed(client: VirtuosoClient, clock: ManualClock) -> None:
-    goal = await _goal_with_two_journeys(client, fail_in_first=False)
-    assert goal.snapshot_id is not None
-    started = await client.execute_goal(goal.id, goal.snapshot_id)
-    assert started.status == "QUEUED"
-    # Journey 1: navigation; A: navigation + 3; B: navigation.
-    assert (started.progress.total_steps, started.progress.total_journeys) == (6, 3)
-
-    clock.advance(timedelta(seconds=2))
-    running = await client.get_execution(started.id)
-    assert running.status == "RUNNING"
-    assert running.progress.completed_steps == 2
-    assert not running.finished
-
-    clock.advance(timedelta(seconds=60))
-    done = await client.get_execution(started.id)
-    assert done.status == "COMPLETED"
-    assert done.finished
-    assert (done.progress.completed_steps, done.progress.percent_complete, done.progress.success_rate) == (
-        6,
-        100,
-        100,
-    )
-    assert {r.status for r in done.step_results} == {"PASSED"}
-
-    analysis = await client.get_execution_analysis(started.id)
-    assert analysis.execution_id == started.id
-    assert (
-        analysis.summary.passed_steps,
-        analysis.summary.failed_steps,
-        analysis.summary.passed_journeys,
-    ) == (6, 0, 3)
-    assert analysis.failures == []
-
-
-async def test_an_execution_with_a_failing_step_ends_failed(
+async def test_a_goal_run_goes_queued_running_finished_pass(
     client: VirtuosoClient, clock: ManualClock
 ) -> None:
+    goal = await _goal_with_two_journeys(client, fail_in_first=False)
+    started = await client.execute_goal(goal.id)
+    assert (started.status, started.goal_id, started.journey_statistics.total_count) == ("QUEUED", goal.id, 3)
+    assert started.id is not None
+
+    clock.advance(timedelta(seconds=2))
+    running = await client.get_execution_status(started.id)
+    assert running.status == "RUNNING"
+    assert not running.finished
+    assert running.progress is not None
+    assert 0 < running.progress < 1
+
+    clock.advance(timedelta(seconds=60))
+    done = await client.get_execution_status(started.id)
+    assert (done.status, done.outcome, done.progress) == ("FINISHED", "PASS", 1.0)
+    assert done.journey_statistics.count_per_outcome["PASS"] == 3
+
+    report = await client.get_execution_report(started.id)
+    assert [journey.label for journey in report.journeys] == ["Journey 1", "A", "B"]
+    assert {step.outcome for journey in report.journeys for step in journey.steps} == {"PASS"}
+
+
+async def test_a_failing_step_finishes_with_outcome_fail(client: VirtuosoClient, clock: ManualClock) -> None:
     goal = await _goal_with_two_journeys(client, fail_in_first=True)
     assert goal.snapshot_id is not None
-    started = await client.execute_goal(goal.id, goal.snapshot_id)
+    journeys = await client.snapshot_journeys(goal.id, goal.snapshot_id)
+    chosen = [journey.id for journey in journeys if journey.title == "A"]
+    started = await client.execute_goal_snapshot(goal.id, goal.snapshot_id, journey_ids=chosen, tags=["ci"])
+    assert started.id is not None
+    assert started.tags == ["ci"]
     clock.advance(timedelta(seconds=60))
-    done = await client.get_execution(started.id)
-    assert done.status == "FAILED"
-    statuses = [r.status for r in done.step_results]
-    assert statuses == ["PASSED", "PASSED", "PASSED", "FAILED", "SKIPPED", "PASSED"]
-    assert done.progress.failed_steps == 1
-
-    analysis = await client.get_execution_analysis(started.id, include_ai=True)
-    summary = analysis.summary
-    assert (summary.passed_steps, summary.failed_steps, summary.skipped_steps) == (4, 1, 1)
-    assert (summary.passed_journeys, summary.failed_journeys) == (2, 1)
-    assert [(f.journey_name, f.action) for f in analysis.failures] == [("A", "CLICK")]
-    assert analysis.failures[0].step_id == done.step_results[3].step_id
+    done = await client.get_execution_status(started.id)
+    assert (done.status, done.outcome) == ("FINISHED", "FAIL")
+    assert done.tests_failed
+    (journey,) = (await client.get_execution_report(started.id)).journeys
+    assert [step.outcome for step in journey.steps] == ["PASS", "PASS", "FAIL", "NOT_REACHED"]
+    assert journey.derived_outcome == "FAIL"
 
 
-async def test_executing_an_unknown_snapshot_is_not_found(client: VirtuosoClient) -> None:
+async def test_a_plan_answers_one_job_per_run(client: VirtuosoClient, clock: ManualClock) -> None:
+    plan = await client.execute_plan(SEED.plan_id, environment_id=5)
+    (job_id,) = plan.job_ids
+    assert plan.job(job_id).goal_id == SEED.goal_id
+    clock.advance(timedelta(seconds=60))
+    assert (await client.get_execution_status(job_id)).outcome == "PASS"
+    assert plan.id is not None
+    assert (await client.get_plan_execution_status(plan.id)).status == "FINISHED"
+
+
+async def test_unknown_ids_are_not_found(client: VirtuosoClient) -> None:
+    with pytest.raises(VirtuosoNotFound, match="goal 999 was not found"):
+        await client.execute_goal(999)
     with pytest.raises(VirtuosoNotFound, match="snapshot 999 of goal 201 was not found"):
-        await client.execute_goal(SEED.goal_id, 999)
-    with pytest.raises(VirtuosoNotFound, match="execution nope was not found"):
-        await client.get_execution("nope")
+        await client.execute_goal_snapshot(SEED.goal_id, 999, journey_ids=[])
+    with pytest.raises(VirtuosoNotFound, match="execution 12345 was not found"):
+        await client.get_execution_status(12345)
+    with pytest.raises(VirtuosoNotFound, match="plan 9 was not found"):
+        await client.execute_plan(9)
 
 
-async def test_the_library_shares_a_checkpoint_between_journeys(client: VirtuosoClient) -> None:
-    first = await client.append_step(SEED.checkpoint_id, _comment("one"))
-    second = await client.append_step(SEED.checkpoint_id, _comment("two"))
-    third = await client.append_step(SEED.checkpoint_id, _comment("three"))
-
-    library = await client.add_to_library(SEED.checkpoint_id)
-    assert (library.name, [s.id for s in library.steps]) == (
-        "Demo checkpoint",
-        [first.id, second.id, third.id],
-    )
-    renamed = await client.update_library_checkpoint(library.id, name="Log in")
-    assert renamed.name == "Log in"
-    assert (await client.get_library_checkpoint(library.id)).name == "Log in"
-
-    journey = await client.create_journey(SEED.goal_id, SEED.snapshot_id, "Reuses the library")
-    attached = await client.attach_library_checkpoint(journey.id, library.id, 2)
-    assert attached.id == SEED.checkpoint_id
-    assert [c.id for c in (await client.get_journey(journey.id)).cases][1:] == [SEED.checkpoint_id]
-
-    await client.move_library_step(library.id, third.id, 1)
-    await client.remove_library_step(library.id, second.id)
-    assert [s.id for s in (await client.get_library_checkpoint(library.id)).steps] == [third.id, first.id]
-    # The original checkpoint is the library checkpoint: the change shows there too.
-    assert [s.value for s in await client.list_steps(SEED.checkpoint_id)] == ["three", "one"]
-    with pytest.raises(VirtuosoNotFound):
-        await client.get_step(second.id)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(200, raw=b"<html>accepted</html>"),
+        Answer(200, {"id": 42, "message": "Execution started"}),
+        Answer(200, {"success": True, "item": "started"}),
+        Answer(201, [1, 2, 3]),
+    ],
+)
+async def test_a_2xx_answer_to_a_start_is_a_started_run_whatever_it_looks_like(
+    upstream_client: UpstreamClient, answer: Answer
+) -> None:
+    upstream = Upstream(answer)
+    execution = await upstream_client(upstream).execute_goal(1)
+    assert execution.id in (42, None)
+    assert len(upstream.requests) == 1
+    assert upstream.requests[0].path == "/api/goals/1/execute"
+    assert upstream.requests[0].query == "envelope=false"
+    assert upstream.requests[0].json() == {}
 
 
-async def test_a_missing_library_checkpoint_is_not_found(client: VirtuosoClient) -> None:
-    with pytest.raises(VirtuosoNotFound, match="library checkpoint 77 was not found"):
-        await client.get_library_checkpoint(77)
+async def test_a_start_is_never_sent_twice(upstream_client: UpstreamClient) -> None:
+    upstream = Upstream(Answer(503, {"success": False, "error": "busy"}), Answer(200, {"id": 1}))
+    with pytest.raises(VirtuosoUnavailable):
+        await upstream_client(upstream).execute_plan(3)
+    assert len(upstream.requests) == 1
 
 
-async def test_environments_keep_their_variables(client: VirtuosoClient) -> None:
-    staging = await client.create_environment(
-        "staging", description="pre-prod", variables={"BASE": "https://s.example"}
-    )
-    bare = await client.create_environment("bare")
-    assert (staging.name, staging.description, staging.variables) == (
-        "staging",
-        "pre-prod",
-        {"BASE": "https://s.example"},
-    )
-    assert bare.variables == {}
-    assert bare.id > staging.id
-
-
-async def test_test_data_rows_are_imported(client: VirtuosoClient) -> None:
-    table = await client.create_test_data_table("users", ["email", "password"], description="logins")
-    assert (table.columns, table.row_count) == (["email", "password"], 0)
-    await client.import_test_data(table.id, [["email", "password"], ["a@x.io", "pw1"], ["b@x.io", "pw,2"]])
-    read = await client.get_test_data_table(table.id)
-    assert (read.name, read.description, read.row_count) == ("users", "logins", 2)
-
-    with pytest.raises(VirtuosoRejected, match="does not match the table's columns"):
-        await client.import_test_data(table.id, [["user", "password"], ["c@x.io", "pw3"]])
-    assert (await client.get_test_data_table(table.id)).row_count == 2
+async def test_the_requests_are_spotqas(upstream_client: UpstreamClient) -> None:
+    upstream = Upstream(Answer(200, {"id": 5, "jobs": {"6": {"id": 6}, "7": {"id": 7}}}))
+    client = upstream_client(upstream)
+    plan = await client.execute_plan(3, environment_id=2418)
+    assert plan.job_ids == [6, 7]
+    await client.execute_goal_snapshot(8534, 28733, journey_ids=[527218], tags=["Automated"])
+    await client.execute_journey(527218)
+    await client.get_execution_status(6)
+    await client.get_execution_report(6)
+    seen = [(r.method, r.path, r.query, r.body and r.json()) for r in upstream.requests]
+    assert seen == [
+        ("POST", "/api/plans/executions/3/execute", "envelope=false", {"environmentId": 2418}),
+        (
+            "POST",
+            "/api/goals/8534/snapshots/28733/execute",
+            "envelope=false",
+            {"tags": ["Automated"], "suiteIds": [527218]},
+        ),
+        ("POST", "/api/testsuites/527218/execute", "", {}),
+        ("GET", "/api/executions/6/status", "envelope=false", b""),
+        ("GET", "/api/testsuites/execution", "jobId=6&envelope=false", b""),
+    ]
+    assert {r.headers["x-virtuoso-client-name"] for r in upstream.requests} == {"nightly"}

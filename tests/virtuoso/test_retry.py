@@ -59,9 +59,9 @@ async def test_a_step_post_that_got_a_503_is_not_sent_again(
 
 
 async def test_an_execution_post_is_not_sent_again(upstream_client: UpstreamClient) -> None:
-    upstream = Upstream(Answer(504), Answer(200, {"item": {"id": "e1", "status": "QUEUED"}}))
+    upstream = Upstream(Answer(504), Answer(200, {"item": {"id": 11, "status": "QUEUED"}}))
     with pytest.raises(VirtuosoUnavailable):
-        await upstream_client(upstream).execute_goal(1, 2)
+        await upstream_client(upstream).execute_goal(1)
     assert len(upstream.requests) == 1
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from virtuoso_api import __version__
-from virtuoso_api.cli import jobs_cmd, keys, suite_cmd
+from virtuoso_api.cli import jobs_cmd, keys, runs_cmd, suite_cmd
 from virtuoso_api.cli.commands_cmd import commands, exec_command
 from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
@@ -29,6 +29,7 @@ app.command("commands")(commands)
 app.add_typer(keys.app, name="keys")
 app.add_typer(suite_cmd.app, name="suite")
 app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(runs_cmd.app, name="runs")
 
 
 @app.command("config")

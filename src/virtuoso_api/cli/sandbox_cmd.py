@@ -15,6 +15,9 @@ def sandbox(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8100,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     token: Annotated[str, typer.Option(help="The bearer token the sandbox accepts.")] = _DEFAULT_TOKEN,
+    step_seconds: Annotated[
+        float, typer.Option(min=0.001, max=3600.0, help="How long each step of a run takes.")
+    ] = 0.5,
     latency_ms: Annotated[
         int,
         typer.Option(help="Hold every answer this long after handling the request (a slow link).", min=0),
@@ -41,6 +44,15 @@ def sandbox(
         f"VIRTUOSO_ORG_ID={SEED.organization_id}",
         markup=False,
     )
-    out.print(f"A step whose value or element contains {FAIL_MARKER!r} fails when executed.", markup=False)
-    app = create_sandbox_app(token=token, latency_seconds=latency_ms / 1000)
+    out.print(
+        f"Runs: QUEUED, then RUNNING ({step_seconds:g} s a step), then FINISHED; a step whose value or "
+        f"element contains {FAIL_MARKER!r} fails. Plan {SEED.plan_id} runs goal {SEED.goal_id}.",
+        markup=False,
+    )
+    out.print(
+        f"Test controls: POST http://{host}:{port}/_sandbox/executions/ID/cancel (or /abort), "
+        f"POST /_sandbox/throttle, GET /_sandbox/requests",
+        markup=False,
+    )
+    app = create_sandbox_app(token=token, step_seconds=step_seconds, latency_seconds=latency_ms / 1000)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

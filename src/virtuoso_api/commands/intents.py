@@ -1,9 +1,14 @@
-"""Running management and library commands against Virtuoso, one case per intent."""
+"""Running management and library commands against Virtuoso, one case per intent.
+
+Runs (``execute-goal``, ``execute-journey``, ``execute-plan``, ``get-execution``) go through the run
+service, as HTTP's ``/api/v1/runs`` and the CLI's ``runs`` do.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from virtuoso_api.api_keys.models import Principal
 from virtuoso_api.commands.vocabulary import (
     AddToLibrary,
     AttachLibraryCheckpoint,
@@ -12,6 +17,8 @@ from virtuoso_api.commands.vocabulary import (
     CreateJourney,
     CreateProject,
     ExecuteGoal,
+    ExecuteJourney,
+    ExecutePlan,
     GetExecution,
     GetExecutionAnalysis,
     GetLibraryCheckpoint,
@@ -26,6 +33,8 @@ from virtuoso_api.commands.vocabulary import (
     RemoveLibraryStep,
     RenameLibraryCheckpoint,
 )
+from virtuoso_api.history.models import Source
+from virtuoso_api.runs import RunRequest, RunService
 from virtuoso_api.virtuoso import VirtuosoClient
 from virtuoso_api.virtuoso.models import VirtuosoModel
 
@@ -36,6 +45,8 @@ CREATING = (
     CreateJourney,
     CreateCheckpoint,
     ExecuteGoal,
+    ExecuteJourney,
+    ExecutePlan,
     AddToLibrary,
     AttachLibraryCheckpoint,
 )
@@ -49,13 +60,36 @@ def _many(name: str, models: list[Any]) -> dict[str, Any]:
     return {name: [_dump(model) for model in models], "count": len(models)}
 
 
-async def run_intent(client: VirtuosoClient, intent: Intent) -> dict[str, Any]:
+async def run_intent(
+    client: VirtuosoClient, runs: RunService, intent: Intent, *, caller: Principal, source: Source
+) -> dict[str, Any]:
     """The result object of one management or library command."""
-    for runner in (_structure, _steps_and_runs, _library):
+    result = await _runs(runs, intent, caller=caller, source=source)
+    if result is not None:
+        return result
+    for runner in (_structure, _steps, _library):
         result = await runner(client, intent)
         if result is not None:
             return result
     raise AssertionError(f"no runner for {type(intent).__name__}")  # the vocabulary grew: add a case
+
+
+async def _runs(
+    runs: RunService, intent: Intent, *, caller: Principal, source: Source
+) -> dict[str, Any] | None:
+    request: RunRequest | None = None
+    match intent:
+        case ExecuteGoal(goal_id=goal_id, snapshot_id=snapshot_id):
+            request = RunRequest(goal_id=goal_id, snapshot_id=snapshot_id)
+        case ExecuteJourney(journey_id=journey_id):
+            request = RunRequest(journey_id=journey_id)
+        case ExecutePlan(plan_id=plan_id, environment_id=environment_id):
+            request = RunRequest(plan_id=plan_id, environment_id=environment_id)
+        case GetExecution(execution_id=execution_id):
+            return {"run": (await runs.status(execution_id)).model_dump(mode="json")}
+    if request is None:
+        return None
+    return (await runs.start(caller, request, source=source)).model_dump(mode="json")
 
 
 async def _structure(client: VirtuosoClient, intent: Intent) -> dict[str, Any] | None:
@@ -84,17 +118,12 @@ async def _structure(client: VirtuosoClient, intent: Intent) -> dict[str, Any] |
     return None
 
 
-async def _steps_and_runs(client: VirtuosoClient, intent: Intent) -> dict[str, Any] | None:
+async def _steps(client: VirtuosoClient, intent: Intent) -> dict[str, Any] | None:
     match intent:
         case ListSteps(checkpoint_id=checkpoint_id):
             return {**_many("steps", await client.list_steps(checkpoint_id)), "checkpoint_id": checkpoint_id}
         case GetStep(step_id=step_id):
             return {"step": _dump(await client.get_step(step_id))}
-        case ExecuteGoal(goal_id=goal_id, snapshot_id=snapshot_id):
-            snapshot = snapshot_id or await client.first_snapshot_id(goal_id)
-            return {"execution": _dump(await client.execute_goal(goal_id, snapshot))}
-        case GetExecution(execution_id=execution_id):
-            return {"execution": _dump(await client.get_execution(execution_id))}
         case GetExecutionAnalysis(execution_id=execution_id):
             return {"analysis": _dump(await client.get_execution_analysis(execution_id))}
     return None

@@ -40,6 +40,7 @@ from virtuoso_api.infra.documents import DocumentStore, DurableWrites
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.redact import redact_value
+from virtuoso_api.runs import RunService
 from virtuoso_api.sessions.service import SessionService
 from virtuoso_api.virtuoso import VirtuosoClient, VirtuosoNotFound, VirtuosoRejected
 from virtuoso_api.virtuoso.steps import StepCreate
@@ -71,6 +72,7 @@ class CommandService:
         self,
         *,
         virtuoso: VirtuosoClient,
+        runs: RunService,
         sessions: SessionService,
         history: HistoryService,
         store: DocumentStore,
@@ -80,6 +82,7 @@ class CommandService:
         longest_virtuoso_call: timedelta,
     ) -> None:
         self._virtuoso = virtuoso
+        self._runs = runs
         self._sessions = sessions
         self._history = history
         self._positions = StepPositions(clock=clock, trust_seconds=position_trust_seconds)
@@ -181,7 +184,7 @@ class CommandService:
                 counter = self._counter(target.checkpoint_id)
                 async with self._positions.turn(target.checkpoint_id, counter) as slot:
                     return await self._add_step(caller, parsed, request, target, slot, source, attempt, ids)
-            result = await run_intent(self._virtuoso, parsed)
+            result = await run_intent(self._virtuoso, self._runs, parsed, caller=caller, source=source)
             outcome = ManagementOutcome(
                 command=request.command,
                 args=request.args,

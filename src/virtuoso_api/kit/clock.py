@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -28,3 +30,14 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+    async def sleep(self, seconds: float) -> None:
+        """Waiting on a manual clock moves it on (then lets other tasks run): code that pauses on
+        the service's clock runs in tests without waiting."""
+        self.advance(timedelta(seconds=seconds))
+        await asyncio.sleep(0)
+
+
+def sleeper(clock: Clock) -> Callable[[float], Awaitable[None]]:
+    """How to pause on ``clock``: a :class:`ManualClock` moves on, any other waits for real."""
+    return clock.sleep if isinstance(clock, ManualClock) else asyncio.sleep

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from virtuoso_api.sandbox.errors import SandboxError
 from virtuoso_api.sandbox.state import SandboxState
@@ -42,3 +42,11 @@ def ok_items(items: list[dict[str, Any]]) -> dict[str, Any]:
 def ok_map(objects: Iterable[dict[str, Any]], *, total: int | None = None) -> dict[str, Any]:
     found = {str(obj["id"]): obj for obj in objects}
     return {"success": True, "map": found, "total": len(found) if total is None else total}
+
+
+#: ``?envelope=false`` asks for the bare object instead of ``{"success": true, "item": ...}``.
+Bare = Annotated[bool, Query(alias="envelope")]
+
+
+def answer(item: Any, envelope: bool) -> Any:
+    return ok(item) if envelope else item

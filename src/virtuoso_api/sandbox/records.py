@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from virtuoso_api.kit.timestamps import format_timestamp
-from virtuoso_api.virtuoso.steps import ParsedStep
 
 
 @dataclass
@@ -54,6 +53,9 @@ class GoalRecord:
 
 @dataclass
 class StepRecord:
+    """A stored step. ``target`` is kept as sent (selectors of any type) and answered under
+    ``element.target``, as Virtuoso reads steps back."""
+
     id: int
     canonical_id: str
     checkpoint_id: int
@@ -66,13 +68,13 @@ class StepRecord:
     ignore_outcome: bool = False
     skip: bool = False
 
-    def set_parsed(self, parsed: ParsedStep) -> None:
-        payload = parsed.to_payload()
-        self.action = str(payload["action"])
-        self.value = str(payload.get("value", ""))
-        self.variable = payload.get("variable")
-        self.meta = dict(payload.get("meta", {}))
-        self.target = payload.get("target")
+    def set_parsed(self, parsed: dict[str, Any]) -> None:
+        """Take ``action``, ``value``, ``variable``, ``meta`` and ``target`` from a parsed step (JSON)."""
+        self.action = str(parsed["action"])
+        self.value = str(parsed.get("value") or "")
+        self.variable = parsed.get("variable")
+        self.meta = dict(parsed.get("meta") or {})
+        self.target = parsed.get("target")
 
 
 @dataclass
@@ -81,6 +83,7 @@ class CheckpointRecord:
     goal_id: int
     snapshot_id: int
     title: str
+    canonical_id: str
     step_ids: list[int] = field(default_factory=list)
     library_id: int | None = None
 
@@ -157,20 +160,54 @@ class PlannedStep:
 
     step_id: int
     checkpoint_id: int
+    checkpoint_key: str  # the checkpoint's canonical id, as reports key checkpoints
     journey_id: int
-    journey_name: str
     action: str
-    outcome: str  # PASSED, FAILED or SKIPPED
-    done_after: float  # seconds after the execution started
+    outcome: str  # PASS, FAIL, SKIP (``skip: true``) or NOT_REACHED (after a failure)
+    done_after: float  # seconds after the execution was submitted
     error: str | None = None
 
 
 @dataclass(frozen=True)
+class PlannedJourney:
+    id: int
+    name: str
+    title: str
+    canonical_id: str
+
+
+@dataclass
 class ExecutionRecord:
-    id: str
+    """A run. ``stopped_as`` is CANCELED or FAILED once a test control stopped it at ``stopped_at``."""
+
+    id: int
     goal_id: int
     snapshot_id: int
-    started_at: datetime
-    journeys: tuple[tuple[int, str], ...]
+    environment_id: int | None
+    tags: list[str]
+    requested_suite_ids: list[int]
+    submitted_at: datetime
+    queued_seconds: float
+    journeys: tuple[PlannedJourney, ...]
     plan: tuple[PlannedStep, ...]
     finishes_after: float
+    trigger_type: str
+    plan_execution_id: int | None = None
+    stopped_at: datetime | None = None
+    stopped_as: str | None = None
+
+
+@dataclass
+class PlanRecord:
+    id: int
+    name: str
+    goal_ids: list[int]
+
+
+@dataclass
+class PlanExecutionRecord:
+    id: int
+    plan_id: int
+    environment_id: int | None
+    submitted_at: datetime
+    job_ids: list[int]

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from virtuoso_api.sandbox._deps import State, ok, ok_map
+from virtuoso_api.sandbox._deps import Bare, State, answer, ok, ok_map
 from virtuoso_api.sandbox.bodies import GoalCreate, ProjectCreate
 from virtuoso_api.sandbox.records import GoalRecord, ProjectRecord
 
@@ -68,8 +68,13 @@ async def create_goal(body: GoalCreate, state: State) -> dict[str, Any]:
     return ok(goal.to_json())
 
 
+@router.get("/goals/{goal_id}")
+async def get_goal(goal_id: int, state: State, envelope: Bare = True) -> Any:
+    return answer(state.goal(goal_id).to_json(), envelope)
+
+
 @router.get("/goals/{goal_id}/versions")
-async def goal_versions(goal_id: int, state: State) -> dict[str, Any]:
+async def goal_versions(goal_id: int, state: State, envelope: Bare = True) -> Any:
     goal = state.goal(goal_id)
     snapshot = {"snapshotId": goal.snapshot_id, "createdAt": goal.to_json()["createdAt"]}
-    return ok({"goalId": goal.id, "snapshots": [snapshot]})
+    return answer({"goalId": goal.id, "snapshots": [snapshot]}, envelope)

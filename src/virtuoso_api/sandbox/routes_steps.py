@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from virtuoso_api.sandbox._deps import State, ok, ok_items
-from virtuoso_api.sandbox.bodies import StepProperties
+from virtuoso_api.sandbox.bodies import StepCreate, StepProperties
 from virtuoso_api.sandbox.errors import SandboxError, bad_request
-from virtuoso_api.virtuoso.steps import ParsedStep, StepCreate
 
 router = APIRouter()
 
@@ -31,7 +30,7 @@ async def create_step(body: StepCreate, state: State, envelope: bool = True) -> 
             f"stepIndex {body.step_index} is out of range: checkpoint {checkpoint.id} has "
             f"{last - 1} steps, so use 1..{last}"
         )
-    step = state.insert_step(checkpoint, body.step_index, body.parsed_step)
+    step = state.insert_step(checkpoint, body.step_index, body.parsed_step.stored())
     data = state.step_json(step)
     return ok(data) if envelope else data
 
@@ -48,10 +47,7 @@ async def update_properties(step_id: int, body: StepProperties, state: State) ->
         raise bad_request(f"body id {body.id} does not match step {step_id}")
     if body.canonical_id != step.canonical_id:
         raise SandboxError(409, "CONFLICT", f"canonical ID mismatch for step {step_id}")
-    parsed = ParsedStep(
-        action=body.action, target=body.target, value=body.value, variable=body.variable, meta=body.meta
-    )
-    step.set_parsed(parsed)
+    step.set_parsed(body.parsed())
     step.optional = body.optional
     step.ignore_outcome = body.ignore_outcome
     step.skip = body.skip

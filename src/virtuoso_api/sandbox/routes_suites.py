@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from virtuoso_api.kit.timestamps import format_timestamp
-from virtuoso_api.sandbox._deps import State, ok
+from virtuoso_api.sandbox._deps import Bare, State, ok
 from virtuoso_api.sandbox.bodies import Attach, CheckpointCreate, JourneyCreate, JourneyUpdate
 from virtuoso_api.sandbox.errors import bad_request
 from virtuoso_api.sandbox.records import CheckpointRecord, JourneyRecord
@@ -41,6 +41,17 @@ async def latest_status(
         for journey in state.journeys_of(goal)
     }
     return {"success": True, "map": found, "total": len(found)}
+
+
+@router.get("/snapshots/{snapshot_id}/goals/{goal_id}/testsuites")
+async def snapshot_journeys(snapshot_id: int, goal_id: int, state: State, envelope: Bare = True) -> Any:
+    """A goal version's journeys with their checkpoints, as a map keyed by id (SpotQA's client reads
+    ``.values()`` of the bare answer)."""
+    goal = state.goal_snapshot(goal_id, snapshot_id)
+    found = {
+        str(journey.id): state.journey_json(journey, with_cases=True) for journey in state.journeys_of(goal)
+    }
+    return {"success": True, "map": found} if envelope else found
 
 
 @router.get("/testsuites/{journey_id}")

@@ -2,6 +2,7 @@
 
     organization 2242 → project 101 "Sandbox demo" → goal 201 (https://example.com, snapshot 301)
     → journey 401 "Demo journey": checkpoint 1000 (navigation, step 5000), checkpoint 1001 (empty)
+    plan 501 "Demo plan": runs goal 201
 
 So ``virtuoso-api exec ... --checkpoint 1001`` adds steps to a checkpoint that is already in a journey.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from virtuoso_api.sandbox.records import GoalRecord, ProjectRecord
+from virtuoso_api.sandbox.records import GoalRecord, PlanRecord, ProjectRecord
 from virtuoso_api.sandbox.state import SandboxState
 
 
@@ -24,6 +25,7 @@ class SeedIds:
     navigation_checkpoint_id: int = 1000
     navigation_step_id: int = 5000
     checkpoint_id: int = 1001
+    plan_id: int = 501
     url: str = "https://example.com"
 
 
@@ -54,3 +56,4 @@ def seed(state: SandboxState, ids: SeedIds = SEED) -> None:
     )
     checkpoint = state.add_checkpoint(goal, "Demo checkpoint", checkpoint_id=ids.checkpoint_id)
     journey.checkpoint_ids.append(checkpoint.id)
+    state.plans[ids.plan_id] = PlanRecord(id=ids.plan_id, name="Demo plan", goal_ids=[goal.id])

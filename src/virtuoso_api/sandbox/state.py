@@ -22,10 +22,13 @@ from virtuoso_api.sandbox.records import (
     GoalRecord,
     JourneyRecord,
     LibraryRecord,
+    PlanExecutionRecord,
+    PlanRecord,
     ProjectRecord,
     StepRecord,
     TableRecord,
 )
+from virtuoso_api.sandbox.traffic import Traffic
 from virtuoso_api.virtuoso.steps import ParsedStep, StepAction
 
 #: Ids of objects made after start-up begin here, above every seeded id.
@@ -37,9 +40,12 @@ T = TypeVar("T")
 class SandboxState:
     """Every object of the sandbox, with lookups that answer 404 as Virtuoso does."""
 
-    def __init__(self, *, token: str, clock: Clock) -> None:
+    def __init__(self, *, token: str, clock: Clock, step_seconds: float = 0.5) -> None:
         self.token = token
         self.clock = clock
+        #: How long each step of an execution takes; an execution is queued for twice that.
+        self.step_seconds = step_seconds
+        self.traffic = Traffic()
         self.projects: dict[int, ProjectRecord] = {}
         self.goals: dict[int, GoalRecord] = {}
         self.journeys: dict[int, JourneyRecord] = {}
@@ -48,7 +54,9 @@ class SandboxState:
         self.library: dict[int, LibraryRecord] = {}
         self.environments: dict[int, EnvironmentRecord] = {}
         self.tables: dict[int, TableRecord] = {}
-        self.executions: dict[str, ExecutionRecord] = {}
+        self.executions: dict[int, ExecutionRecord] = {}
+        self.plans: dict[int, PlanRecord] = {}
+        self.plan_executions: dict[int, PlanExecutionRecord] = {}
         self._next_id = FIRST_ID
 
     def new_id(self) -> int:
@@ -86,8 +94,17 @@ class SandboxState:
     def table(self, table_id: int) -> TableRecord:
         return _found(self.tables, table_id, "test data table")
 
-    def execution(self, execution_id: str) -> ExecutionRecord:
+    def execution(self, execution_id: int) -> ExecutionRecord:
         return _found(self.executions, execution_id, "execution")
+
+    def plan(self, plan_id: int) -> PlanRecord:
+        return _found(self.plans, plan_id, "plan")
+
+    def plan_execution(self, plan_execution_id: int) -> PlanExecutionRecord:
+        return _found(self.plan_executions, plan_execution_id, "plan execution")
+
+    def project_of(self, goal_id: int) -> int:
+        return self.goals[goal_id].project_id
 
     def steps_of(self, checkpoint: CheckpointRecord) -> list[StepRecord]:
         return [self.steps[step_id] for step_id in checkpoint.step_ids]
@@ -103,15 +120,20 @@ class SandboxState:
         self, goal: GoalRecord, title: str, *, checkpoint_id: int | None = None
     ) -> CheckpointRecord:
         record = CheckpointRecord(
-            id=checkpoint_id or self.new_id(), goal_id=goal.id, snapshot_id=goal.snapshot_id, title=title
+            id=checkpoint_id or self.new_id(),
+            goal_id=goal.id,
+            snapshot_id=goal.snapshot_id,
+            title=title,
+            canonical_id=str(uuid.uuid4()),
         )
         self.checkpoints[record.id] = record
         return record
 
     def insert_step(
-        self, checkpoint: CheckpointRecord, index: int, parsed: ParsedStep, *, step_id: int | None = None
+        self, checkpoint: CheckpointRecord, index: int, parsed: dict[str, Any], *, step_id: int | None = None
     ) -> StepRecord:
-        """Put a step at 1-based ``index``; the caller has checked 1 <= index <= count + 1."""
+        """Put a step (a parsed step as JSON) at 1-based ``index``; the caller has checked
+        1 <= index <= count + 1."""
         record = StepRecord(
             id=step_id or self.new_id(),
             canonical_id=str(uuid.uuid4()),
@@ -140,7 +162,7 @@ class SandboxState:
         journey_id, checkpoint_id, step_id = ids or (self.new_id(), self.new_id(), self.new_id())
         navigation = self.add_checkpoint(goal, f"Navigate to {goal.url}", checkpoint_id=checkpoint_id)
         navigate = ParsedStep(action=StepAction.NAVIGATE, value=goal.url, meta={"useNewTab": False})
-        self.insert_step(navigation, 1, navigate, step_id=step_id)
+        self.insert_step(navigation, 1, navigate.to_payload(), step_id=step_id)
         journey = JourneyRecord(
             id=journey_id,
             goal_id=goal.id,
@@ -156,6 +178,8 @@ class SandboxState:
 
     # -- JSON ----------------------------------------------------------------------------------
     def step_json(self, step: StepRecord) -> dict[str, Any]:
+        """A step as Virtuoso reads it back: the element under ``element.target`` and ``meta.kind``
+        set (``virtuoso-evidence.md``, "Stored steps, as read back")."""
         checkpoint = self.checkpoints[step.checkpoint_id]
         return {
             "id": step.id,
@@ -168,13 +192,15 @@ class SandboxState:
             "optional": step.optional,
             "ignoreOutcome": step.ignore_outcome,
             "skip": step.skip,
-            "meta": step.meta,
-            "target": step.target,
+            "meta": {"kind": step.action, **step.meta},
+            "element": None if step.target is None else {"target": step.target},
         }
 
     def checkpoint_json(self, checkpoint: CheckpointRecord) -> dict[str, Any]:
         return {
+            "kind": "Checkpoint",
             "id": checkpoint.id,
+            "canonicalId": checkpoint.canonical_id,
             "goalId": checkpoint.goal_id,
             "snapshotId": checkpoint.snapshot_id,
             "title": checkpoint.title,
@@ -190,6 +216,7 @@ class SandboxState:
             "name": journey.name,
             "title": journey.title,
             "canonicalId": journey.canonical_id,
+            "dataTableId": None,
             "archived": journey.archived,
             "draft": journey.draft,
             "tags": [],

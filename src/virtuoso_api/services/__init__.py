@@ -32,8 +32,10 @@ from virtuoso_api.jobs.handlers import BatchJob, CommandJob, JobHandlers
 from virtuoso_api.jobs.models import JobKind
 from virtuoso_api.jobs.runner import RunDeps
 from virtuoso_api.jobs.service import JobService
-from virtuoso_api.kit.clock import Clock, SystemClock
+from virtuoso_api.kit.clock import Clock, SystemClock, sleeper
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
+from virtuoso_api.runs import PollPolicy, RunService
+from virtuoso_api.runs.normalise import ui_base_for
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
 
@@ -57,6 +59,7 @@ class Services:
     idempotency: IdempotencyService
     cache: CacheService
     virtuoso: VirtuosoConnection
+    runs: RunService
     commands: CommandService
     tasks: Tasks
     jobs: JobService
@@ -107,8 +110,22 @@ class Services:
         history = HistoryService(store, clock=clock, writes=documents.writes)
         # The longest a Virtuoso call can take: every attempt timing out, with the pauses between.
         longest = timedelta(seconds=settings.virtuoso_timeout_seconds * settings.virtuoso_retry_attempts + 10)
+        runs = RunService(
+            virtuoso=virtuoso.client,
+            store=store,
+            writes=documents.writes,
+            clock=clock,
+            sleep=sleeper(clock),
+            policy=PollPolicy(
+                first_seconds=settings.run_poll_seconds,
+                max_seconds=max(settings.run_poll_max_seconds, settings.run_poll_seconds),
+                unreachable_seconds=settings.run_unreachable_seconds,
+            ),
+            ui_base=ui_base_for(virtuoso.base_url, str(settings.virtuoso_ui_url or "") or None),
+        )
         commands = CommandService(
             virtuoso=virtuoso.client,
+            runs=runs,
             sessions=sessions,
             history=history,
             store=store,
@@ -143,6 +160,7 @@ class Services:
             commands.needs(),
             jobs.needs(),
             tasks.needs(),
+            runs.needs(),
         ]
         return cls(
             settings=settings,
@@ -155,6 +173,7 @@ class Services:
             idempotency=idempotency,
             cache=cache,
             virtuoso=virtuoso,
+            runs=runs,
             commands=commands,
             tasks=tasks,
             jobs=jobs,

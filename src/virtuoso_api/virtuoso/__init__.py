@@ -1,6 +1,6 @@
 """The outbound side: Virtuoso's REST API (client, errors, models) and the step payload contract.
 
-http = build_virtuoso_http("https://api-app2.virtuoso.qa/api")
+http = build_virtuoso_http("https://api.virtuoso.qa/api")
 client = VirtuosoClient(http, token=..., org_id=2242)
 step = await client.append_step(1001, ParsedStep(action=StepAction.NAVIGATE, value="https://example.com"))
 """

@@ -130,7 +130,11 @@ def read_error(body: Any) -> UpstreamError | None:
         return UpstreamError(
             message=str(message) or str(code or "error"), code=None if code is None else str(code)
         )
-    # Gateways and some endpoints answer {"message": ...} or {"detail": ...} with no envelope.
+    # Gateways and some endpoints answer {"message": ...} or {"detail": ...} with no envelope. A bare
+    # object with an id (``?envelope=false``) is an answer even when it carries a message: a started
+    # run's answer must not read as a refusal.
+    if "id" in body:
+        return None
     for key in ("message", "detail"):
         value = body.get(key)
         if isinstance(value, str) and value and body.get("success") is not True:

@@ -106,14 +106,16 @@ class VirtuosoHttp:
         json_body: Any = None,
         params: Mapping[str, str | int | bool] | None = None,
         resource: str | None = None,
+        retry: bool = True,
     ) -> Envelope:
-        """Send one request (retried per the rule above); ``resource`` names the target in a 404."""
+        """Send one request (retried per the rule above); ``resource`` names the target in a 404.
+        ``retry=False`` sends it once: for a caller with its own schedule (the runs poll loop)."""
 
         async def attempt(_timeout: float) -> Envelope:  # httpx's own timeout bounds each attempt
             return await self._once(method, path, json_body, params, resource)
 
         return await self._remote(
-            attempt, what=f"{method} {path}", transient=lambda exc: may_retry(method, exc)
+            attempt, what=f"{method} {path}", transient=lambda exc: may_retry(method, exc), retry=retry
         )
 
     async def _once(

@@ -26,7 +26,7 @@ _GOAL_META: dict[str, Any] = {
 
 
 class ProjectsApi(ClientBase):
-    # GET /projects?organizationId=&limit=&offset=
+    # GET /projects?organizationId=&limit=&offset=  (paging by limit/offset is UNVERIFIED: the original's)
     async def list_projects(self, *, limit: int = 100, offset: int = 0) -> list[Project]:
         """The organization's projects in id order (all projects the token sees if no org id is set)."""
         params: dict[str, str | int | bool] = {"limit": limit, "offset": offset}
@@ -80,13 +80,21 @@ class ProjectsApi(ClientBase):
         snapshot_id = await self.first_snapshot_id(goal.id)
         return goal.model_copy(update={"snapshot_id": snapshot_id})
 
+    # GET /goals/{goalId}?envelope=false  (SpotQA's CI script reads ``projectId`` from it)
+    async def get_goal(self, goal_id: int) -> Goal:
+        envelope = await self._http.request(
+            "GET", f"/goals/{goal_id}", params={"envelope": False}, resource=f"goal {goal_id}"
+        )
+        return envelope.one(Goal)
+
     # GET /goals/{goalId}/versions
     async def goal_versions(self, goal_id: int) -> GoalVersions:
         envelope = await self._http.request("GET", f"/goals/{goal_id}/versions", resource=f"goal {goal_id}")
         return envelope.one(GoalVersions)
 
     async def first_snapshot_id(self, goal_id: int) -> int:
-        """The snapshot new journeys and executions of this goal use."""
+        """The goal's latest version (SpotQA's client: ``snapshots[0].snapshotId``), which new journeys
+        and runs of this goal use."""
         versions = await self.goal_versions(goal_id)
         if not versions.snapshots:
             request = f"GET /goals/{goal_id}/versions"

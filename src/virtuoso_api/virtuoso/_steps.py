@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from virtuoso_api.errors import InvalidInput
 from virtuoso_api.virtuoso._base import ClientBase
 from virtuoso_api.virtuoso._envelope import created_id_holder
 from virtuoso_api.virtuoso.errors import VirtuosoProtocolError
@@ -20,7 +21,8 @@ class StepsApi(ClientBase):
         )
         return envelope.many(Step)
 
-    # POST /teststeps?envelope=false
+    # POST /teststeps?envelope=false  (body field names and the 1-based stepIndex are UNVERIFIED: only
+    # the original system shows them; the answer is read tolerantly, see created_id_holder)
     async def create_step(self, step: StepCreate) -> Step:
         """Add a step at ``step.step_index`` (1..count+1; later steps move down).
 
@@ -57,6 +59,46 @@ class StepsApi(ClientBase):
     # GET /teststeps/{stepId}
     async def get_step(self, step_id: int) -> Step:
         envelope = await self._http.request("GET", f"/teststeps/{step_id}", resource=f"step {step_id}")
+        return envelope.one(Step)
+
+    # PUT /teststeps/{stepId}/properties  (field names UNVERIFIED: the original system's)
+    async def update_step(
+        self,
+        step: Step,
+        *,
+        parsed_step: ParsedStep | None = None,
+        optional: bool | None = None,
+        ignore_outcome: bool | None = None,
+        skip: bool | None = None,
+    ) -> Step:
+        """Change a step as it was read back: its flags, or its action, target and value.
+
+        What is not changed goes back as Virtuoso answered it, ``element`` included with selectors of
+        any type (XPATH, ID, CSS_SELECTOR, GUESS, ...), so setting ``skip`` on a recorded step does
+        not lose the selectors Virtuoso learned for it."""
+        if not step.canonical_id:
+            raise InvalidInput("step", f"step {step.id} was read without its canonicalId")
+        body: dict[str, Any] = {
+            "id": step.id,
+            "canonicalId": step.canonical_id,
+            "action": step.action,
+            "value": step.value or "",
+            "meta": dict(step.meta),
+            "optional": step.optional if optional is None else optional,
+            "ignoreOutcome": step.ignore_outcome if ignore_outcome is None else ignore_outcome,
+            "skip": step.skip if skip is None else skip,
+        }
+        if step.variable is not None:
+            body["variable"] = step.variable
+        if parsed_step is not None:
+            body.update(parsed_step.to_payload())
+        elif step.element is not None:
+            body["element"] = step.element.model_dump(mode="json", by_alias=True, exclude_none=True)
+        elif step.target is not None:
+            body["target"] = step.target
+        envelope = await self._http.request(
+            "PUT", f"/teststeps/{step.id}/properties", json_body=body, resource=f"step {step.id}"
+        )
         return envelope.one(Step)
 
     # PUT /teststeps/{stepId}/properties

@@ -30,9 +30,10 @@ class SuitesApi(ClientBase):
         envelope = await self._http.request("POST", "/testsuites", json_body=body, resource=f"goal {goal_id}")
         return envelope.one(Journey)
 
-    # GET /testsuites/latest_status?snapshotId=&goalId=&includeSequencesDetails=true
+    # GET /testsuites/latest_status?snapshotId=&goalId=&includeSequencesDetails=true  (the original's)
     async def list_journeys(self, goal_id: int, snapshot_id: int) -> list[Journey]:
-        """The goal snapshot's journeys in id order (without their checkpoints)."""
+        """The goal snapshot's journeys in id order (without their checkpoints). Runs resolve journeys
+        with :meth:`snapshot_journeys`, the endpoint SpotQA's client uses."""
         envelope = await self._http.request(
             "GET",
             "/testsuites/latest_status",
@@ -41,6 +42,23 @@ class SuitesApi(ClientBase):
         )
         journeys = [status.journey for status in envelope.many(_JourneyStatus)]
         return sorted(journeys, key=lambda journey: journey.id)
+
+    # GET /snapshots/{snapshotId}/goals/{goalId}/testsuites?envelope=false  (SpotQA: get_goal_snapshot)
+    async def snapshot_journeys(self, goal_id: int, snapshot_id: int) -> list[Journey]:
+        """The journeys of one goal version, in id order: Virtuoso answers a map keyed by id."""
+        envelope = await self._http.request(
+            "GET",
+            f"/snapshots/{snapshot_id}/goals/{goal_id}/testsuites",
+            params={"envelope": False},
+            resource=f"snapshot {snapshot_id} of goal {goal_id}",
+        )
+        if envelope.map is not None or envelope.items is not None:
+            found = envelope.many(Journey)
+        elif isinstance(envelope.body, dict):
+            found = [envelope.validate(Journey, v) for v in envelope.body.values() if isinstance(v, dict)]
+        else:
+            found = []
+        return sorted(found, key=lambda journey: journey.id)
 
     # GET /testsuites/{journeyId}
     async def get_journey(self, journey_id: int) -> Journey:

@@ -1,7 +1,7 @@
 """``VirtuosoClient``: every Virtuoso endpoint a command or a test suite needs, typed.
 
 The methods live in one mixin per area (``_projects``, ``_suites``, ``_steps``, ``_library``,
-``_runs``); requests, the envelope, errors and retries are in ``_http``.
+``_runs``, ``_data``); requests, the envelope, errors and retries are in ``_http``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import httpx
 
 from virtuoso_api.kit.redact import register_secret
 from virtuoso_api.resilience import RemoteCall
+from virtuoso_api.virtuoso._data import DataApi
 from virtuoso_api.virtuoso._http import VirtuosoHttp, virtuoso_remote
 from virtuoso_api.virtuoso._library import LibraryApi
 from virtuoso_api.virtuoso._projects import ProjectsApi
@@ -18,10 +19,10 @@ from virtuoso_api.virtuoso._steps import StepsApi
 from virtuoso_api.virtuoso._suites import SuitesApi
 
 
-class VirtuosoClient(ProjectsApi, SuitesApi, StepsApi, LibraryApi, RunsApi):
+class VirtuosoClient(ProjectsApi, SuitesApi, StepsApi, LibraryApi, RunsApi, DataApi):
     """Talks to Virtuoso (or the sandbox) through an injected ``httpx.AsyncClient``.
 
-    ``http`` carries the base URL (``https://api-app2.virtuoso.qa/api``, or the sandbox's
+    ``http`` carries the base URL (``https://api.virtuoso.qa/api``, or the sandbox's
     ``http://127.0.0.1:8100/api``) and the timeout; see :func:`build_virtuoso_http`. The caller owns it
     and closes it. ``org_id`` is needed to create projects and narrows the project list. Errors are the
     classes of :mod:`virtuoso_api.virtuoso.errors`; every request goes through ``remote`` (the

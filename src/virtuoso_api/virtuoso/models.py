@@ -10,11 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
-
-#: Statuses after which an execution no longer changes.
-TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 
 
 class VirtuosoModel(BaseModel):
@@ -49,8 +46,35 @@ class GoalVersions(VirtuosoModel):
     snapshots: list[GoalSnapshot] = Field(default_factory=list)
 
 
+class StepSelector(VirtuosoModel):
+    """One way to find a step's element. Read back, a step has several, of any ``type`` (XPATH, ID,
+    CSS_SELECTOR, GUESS, ...; evidence: ``.archive/test-data/testsuite-527211.json`` in
+    ``insidejob/Virtuoso-Execution-Extractor``); we only ever write GUESS (or ``kind: AI``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str | None = None
+    kind: str | None = None
+    value: str = ""
+
+
+class StepElement(VirtuosoModel):
+    """``element`` of a step read back: ``target`` holds ``selectors`` (and ``kind``, ``tagName``, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int | None = None
+    target: dict[str, Any] | None = None
+
+
 class Step(VirtuosoModel):
-    """A test step as Virtuoso stores it; ``target`` is kept as sent (see ``steps.Target`` for its shape)."""
+    """A test step as Virtuoso stores it.
+
+    Virtuoso answers the element under ``element.target`` (``virtuoso-evidence.md``, "Stored steps, as
+    read back"), with ``meta.kind`` set and the flags ``optional``, ``ignoreOutcome``, ``skip``;
+    ``target`` is that same object (or a top-level ``target``, as the original system sent it), so
+    code that compares what was sent with what is stored reads one field.
+    """
 
     id: int
     canonical_id: str | None = None
@@ -63,11 +87,27 @@ class Step(VirtuosoModel):
     ignore_outcome: bool = False
     skip: bool = False
     meta: dict[str, Any] = Field(default_factory=dict)
+    element: StepElement | None = None
     target: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _target_from_element(self) -> Step:
+        if self.target is None and self.element is not None and self.element.target is not None:
+            self.target = self.element.target
+        return self
+
+    @property
+    def selectors(self) -> list[StepSelector]:
+        raw = (self.target or {}).get("selectors")
+        return [StepSelector.model_validate(item) for item in raw or [] if isinstance(item, dict)]
 
 
 class Checkpoint(VirtuosoModel):
+    """A checkpoint (``testcase``); inside a journey Virtuoso marks it ``kind: "Checkpoint"``."""
+
     id: int
+    kind: str | None = None
+    canonical_id: str | None = None
     goal_id: int | None = None
     snapshot_id: int | None = None
     title: str = ""
@@ -83,55 +123,11 @@ class Journey(VirtuosoModel):
     name: str = ""
     title: str | None = None
     canonical_id: str | None = None
+    data_table_id: int | None = None  # set for data-driven journeys
     archived: bool = False
     draft: bool = False
     tags: list[Any] = Field(default_factory=list)
     cases: list[Checkpoint] = Field(default_factory=list)
-
-
-class ExecutionProgress(VirtuosoModel):
-    completed_steps: int = 0
-    total_steps: int = 0
-    completed_journeys: int = 0
-    total_journeys: int = 0
-    current_journey: str | None = None
-    success_rate: float = 0.0
-    failed_steps: int = 0
-    percent_complete: float = 0.0
-
-
-class StepResult(VirtuosoModel):
-    """The outcome of one step in an execution (``PASSED``, ``FAILED``, ``SKIPPED`` or ``PENDING``)."""
-
-    step_id: int
-    checkpoint_id: int | None = None
-    journey_id: int | None = None
-    action: str | None = None
-    status: str
-    error: str | None = None
-
-
-class Execution(VirtuosoModel):
-    """A goal execution. ``step_results`` is filled by the sandbox; real Virtuoso reports via analysis."""
-
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
-    id: str
-    goal_id: int | None = None
-    snapshot_id: int | None = None
-    status: str
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    duration: float | None = None  # milliseconds in the sandbox; Virtuoso does not document its unit
-    progress: ExecutionProgress = Field(default_factory=ExecutionProgress)
-    results_url: str | None = None
-    report_url: str | None = None
-    step_results: list[StepResult] = Field(default_factory=list)
-    meta: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def finished(self) -> bool:
-        return self.status.upper() in TERMINAL_STATUSES
 
 
 class AnalysisSummary(VirtuosoModel):
@@ -167,6 +163,9 @@ class AnalysisPerformance(VirtuosoModel):
 
 
 class ExecutionAnalysis(VirtuosoModel):
+    """``GET /executions/analysis/{id}``: UNVERIFIED (only the original system shows this endpoint and
+    shape); kept for ``get-execution-analysis``. Runs are judged by the status answer instead."""
+
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
     execution_id: str

@@ -66,6 +66,8 @@ def test_library_and_management_commands_are_listed() -> None:
         "list-steps",
         "get-step",
         "execute-goal",
+        "execute-journey",
+        "execute-plan",
         "get-execution",
         "get-execution-analysis",
     ]

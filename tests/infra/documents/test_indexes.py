@@ -60,3 +60,10 @@ async def test_expiring_collections_have_a_ttl_policy_on_the_expiry_field(settin
         assert item["ttl"] is True
         # Kept ascending-indexed: delete_expired queries `expires_at <= now` between TTL runs.
         assert item["indexes"] == [{"order": "ASCENDING", "queryScope": "COLLECTION"}]
+
+
+def test_runs_of_a_user_newest_first_and_unfinished_runs_by_last_check() -> None:
+    indexes = composite("runs")
+    assert [("user_id", "ASCENDING"), ("started_at", "DESCENDING")] in indexes
+    assert [("user_id", "ASCENDING"), ("goal_id", "ASCENDING"), ("started_at", "DESCENDING")] in indexes
+    assert [("finished", "ASCENDING"), ("checked_at", "ASCENDING")] in indexes

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from virtuoso_api.commands.vocabulary.spec import Arg, Flag, Group, Intent, Values
 from virtuoso_api.commands.vocabulary.validate import CHECKPOINT_ID, EXECUTION_ID, ID, NAME, URL, integer
 
-MANAGEMENT = Group("management", summary="Create and list projects, goals, journeys, checkpoints; run goals")
+MANAGEMENT = Group(
+    "management", summary="Create and list projects, goals, journeys, checkpoints; run goals, journeys, plans"
+)
 
 DEFAULT_GOAL_URL = "https://www.example.com"
 
@@ -101,24 +103,39 @@ class GetStep(Intent):
 
 @dataclass(frozen=True, slots=True)
 class ExecuteGoal(Intent):
-    """Start an execution of a goal; ``snapshot_id`` None means the goal's first snapshot."""
+    """Start a run of a goal's journeys; ``snapshot_id`` None means the goal's latest version."""
 
     goal_id: int
     snapshot_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class GetExecution(Intent):
-    """Read an execution's status and progress."""
+class ExecuteJourney(Intent):
+    """Start a run of one journey."""
 
-    execution_id: str
+    journey_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutePlan(Intent):
+    """Start a plan: one run per job it starts."""
+
+    plan_id: int
+    environment_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetExecution(Intent):
+    """Read a run's status, outcome and progress."""
+
+    execution_id: int
 
 
 @dataclass(frozen=True, slots=True)
 class GetExecutionAnalysis(Intent):
-    """Read an execution's results analysis."""
+    """Read an execution's results analysis (an endpoint only the original system shows)."""
 
-    execution_id: str
+    execution_id: int
 
 
 ManagementIntent = (
@@ -133,6 +150,8 @@ ManagementIntent = (
     | ListSteps
     | GetStep
     | ExecuteGoal
+    | ExecuteJourney
+    | ExecutePlan
     | GetExecution
     | GetExecutionAnalysis
 )
@@ -246,7 +265,7 @@ def get_step(values: Values) -> GetStep:
 @MANAGEMENT.define(
     command="execute-goal",
     args=(Arg("goal-id", ID, "the goal"),),
-    flags=(_SNAPSHOT,),
+    flags=(Flag("snapshot", "the goal version (default: the latest)", ID),),
     example=("5678", "--snapshot", "42"),
 )
 def execute_goal(values: Values) -> ExecuteGoal:
@@ -254,21 +273,38 @@ def execute_goal(values: Values) -> ExecuteGoal:
     return ExecuteGoal(values.number("goal-id"), values.optional("snapshot", int))
 
 
+@MANAGEMENT.define(command="execute-journey", args=(Arg("journey-id", ID, "the journey"),), example=("501",))
+def execute_journey(values: Values) -> ExecuteJourney:
+    """Run one journey."""
+    return ExecuteJourney(values.number("journey-id"))
+
+
+@MANAGEMENT.define(
+    command="execute-plan",
+    args=(Arg("plan-id", ID, "the plan"),),
+    flags=(Flag("environment", "the environment to run in", ID),),
+    example=("77", "--environment", "2418"),
+)
+def execute_plan(values: Values) -> ExecutePlan:
+    """Run a plan (one run per job it starts)."""
+    return ExecutePlan(values.number("plan-id"), values.optional("environment", int))
+
+
 @MANAGEMENT.define(
     command="get-execution",
-    args=(Arg("execution-id", EXECUTION_ID, "the execution"),),
-    example=("exec-8f3a",),
+    args=(Arg("execution-id", EXECUTION_ID, "the run (execution id)"),),
+    example=("88715",),
 )
 def get_execution(values: Values) -> GetExecution:
-    """Show an execution's status and progress."""
-    return GetExecution(values.text("execution-id"))
+    """Show a run's status, outcome and progress."""
+    return GetExecution(values.number("execution-id"))
 
 
 @MANAGEMENT.define(
     command="get-execution-analysis",
-    args=(Arg("execution-id", EXECUTION_ID, "the execution"),),
-    example=("exec-8f3a",),
+    args=(Arg("execution-id", EXECUTION_ID, "the run (execution id)"),),
+    example=("88715",),
 )
 def get_execution_analysis(values: Values) -> GetExecutionAnalysis:
-    """Show an execution's results: summary, failures, performance."""
-    return GetExecutionAnalysis(values.text("execution-id"))
+    """Show an execution's analysis: summary, failures, performance (unverified endpoint)."""
+    return GetExecutionAnalysis(values.number("execution-id"))
