@@ -3,6 +3,7 @@ batches out of bounds, and a command whose checkpoint Virtuoso does not have."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -135,3 +136,29 @@ async def test_a_command_for_a_checkpoint_virtuoso_lacks_fails_once_with_its_404
     task = await queue.get(job["job_id"])
     assert task is not None
     assert (task.state, task.attempts) == ("done", 1)  # finished for good: never delivered again
+
+
+async def test_a_cancel_racing_the_dispatcher_never_answers_cancelled_for_work_that_ran(
+    client: httpx.AsyncClient, services: Services, writer: dict[str, str]
+) -> None:
+    async def submit_then_cancel(n: int) -> tuple[str, httpx.Response]:
+        body = {"command": "step-misc", "args": ["comment", f"c{n}"], "checkpoint_id": 1001}
+        submitted = await client.post("/api/v1/commands/async", headers=writer, json=body)
+        location = submitted.headers["Location"]
+        await asyncio.sleep(0.01 * (n % 10))  # cancels spread over the dispatcher's work
+        return location, await client.post(f"{location}/cancel", headers=writer)
+
+    raced = await asyncio.gather(*(submit_then_cancel(n) for n in range(30)))
+    jobs = [await follow(client, writer, location) for location, _ in raced]
+    made = [step.value for step in await services.virtuoso.client.list_steps(1001)]
+    assert len(made) == len(set(made))
+    for (_, answer), job in zip(raced, jobs, strict=True):
+        value = job["request"]["args"][1]
+        assert (job["status"] == "succeeded") is (value in made)  # the record tells what happened
+        assert job["status"] in {"succeeded", "cancelled"}
+        if answer.status_code == 409:  # it finished first
+            assert answer.json()["error"]["message"] == f"job {job['job_id']} has already succeeded"
+            continue
+        assert answer.status_code == 200
+        if answer.json()["status"] == "cancelled":  # answered cancelled: nothing ran, ever
+            assert (job["status"], value in made) == ("cancelled", False)

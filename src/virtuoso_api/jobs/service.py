@@ -210,11 +210,17 @@ class JobService:
         if job.status.finished:
             raise Conflict(f"job {job_id} has already {job.status.value}")
         now = format_timestamp(self._clock.now())
-        changes: dict[str, Any] = {"cancel_requested": True, "updated_at": now}
+        # The request is written before the status, and the answer read from that write: an attempt
+        # that starts the job meanwhile reads the request before it runs anything (handle_task,
+        # JobRun.cancelled), so "cancelled" is never answered for work that then runs.
+        document = await self._store.patch(COLLECTION, job_id, {"cancel_requested": True, "updated_at": now})
+        job = Job.model_validate(document.data)
+        if job.status.finished:
+            raise Conflict(f"job {job_id} has already {job.status.value}")
         if job.status is JobStatus.QUEUED:
-            changes |= {"status": JobStatus.CANCELLED.value, "finished_at": now}
-        document = await self._store.patch(COLLECTION, job_id, changes)
-        return Job.model_validate(document.data)
+            changes = {"status": JobStatus.CANCELLED.value, "finished_at": now}
+            job = Job.model_validate((await self._store.patch(COLLECTION, job_id, changes)).data)
+        return job
 
     async def stats(self) -> JobStats:
         return await job_stats(self._store, self._tasks)
