@@ -23,9 +23,11 @@ from virtuoso_api.cache.service import CacheService
 from virtuoso_api.commands.service import CommandService
 from virtuoso_api.config import Settings
 from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.events.service import EventsService
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import Documents, DocumentStore, build_documents
+from virtuoso_api.infra.events import Events, build_events
 from virtuoso_api.infra.outbox import Outbox, build_outbox
 from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
@@ -53,6 +55,7 @@ class Services:
     cache: CacheService
     virtuoso: VirtuosoConnection
     commands: CommandService
+    events: EventsService
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -72,8 +75,9 @@ class Services:
         async with contextlib.AsyncExitStack() as stack:
             outbox = await stack.enter_async_context(build_outbox(settings, clock=clock))
             documents = await stack.enter_async_context(build_documents(settings, clock=clock, outbox=outbox))
+            events = await stack.enter_async_context(build_events(settings, clock=clock))
             virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock))
-            services = cls._wire(settings, clock, outbox, documents, virtuoso)
+            services = cls._wire(settings, clock, outbox, documents, events, virtuoso)
             stack.push_async_callback(services._shut_down)
             if background:
                 await stack.enter_async_context(running_periodically(services._periodic_jobs()))
@@ -89,10 +93,15 @@ class Services:
         clock: Clock,
         outbox: Outbox,
         documents: Documents,
+        events_capability: Events,
         virtuoso: VirtuosoConnection,
     ) -> Services:
         store = documents.store
-        sessions = SessionService(store, clock=clock, ttl_seconds=settings.session_ttl_seconds)
+        events = EventsService(events_capability, outbox, clock=clock, data_dir=settings.data_dir)
+        publisher = events.publisher
+        sessions = SessionService(
+            store, clock=clock, ttl_seconds=settings.session_ttl_seconds, events=publisher
+        )
         history = HistoryService(store, clock=clock, writes=documents.writes)
         # The longest a Virtuoso call can take: every attempt timing out, with the pauses between.
         longest = timedelta(seconds=settings.virtuoso_timeout_seconds * settings.virtuoso_retry_attempts + 10)
@@ -105,8 +114,11 @@ class Services:
             clock=clock,
             position_trust_seconds=settings.step_position_cache_seconds,
             longest_virtuoso_call=longest,
+            events=publisher,
         )
-        api_keys = ApiKeyService(store, clock=clock, cache_seconds=settings.api_key_cache_seconds)
+        api_keys = ApiKeyService(
+            store, clock=clock, cache_seconds=settings.api_key_cache_seconds, events=publisher
+        )
         idempotency = IdempotencyService(store, clock=clock)
         cache = CacheService(store, clock=clock, default_ttl_seconds=settings.cache_ttl_seconds)
         needs = [
@@ -115,6 +127,7 @@ class Services:
             cache.needs(),
             idempotency.needs(),
             commands.needs(),
+            events.needs(),
         ]
         return cls(
             settings=settings,
@@ -128,6 +141,7 @@ class Services:
             cache=cache,
             virtuoso=virtuoso,
             commands=commands,
+            events=events,
             needs=needs,
         )
 

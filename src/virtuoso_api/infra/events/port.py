@@ -184,3 +184,7 @@ class EventJournal(Protocol):
     async def wait(self, timeout: float) -> None:
         """Return when something may have been appended, or after ``timeout`` at most."""
         ...
+
+    async def prune(self) -> int:
+        """Forget what is older than the retention and no subscription still needs."""
+        ...
