@@ -23,6 +23,8 @@ from virtuoso_api.http.request_context import RequestContextMiddleware
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
+from virtuoso_api.stream import endpoints as stream_endpoints
+from virtuoso_api.webhooks import endpoints as webhooks_endpoints
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(sessions_endpoints.router)
     api.include_router(history_endpoints.router)
     api.include_router(commands_endpoints.router)
+    api.include_router(webhooks_endpoints.router)
+    api.include_router(stream_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)
     return app

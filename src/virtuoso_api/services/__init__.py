@@ -33,6 +33,7 @@ from virtuoso_api.kit.clock import Clock, SystemClock
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
+from virtuoso_api.webhooks.service import WebhookService
 
 __all__ = ["Services", "VirtuosoConnection"]
 
@@ -56,6 +57,7 @@ class Services:
     virtuoso: VirtuosoConnection
     commands: CommandService
     events: EventsService
+    webhooks: WebhookService
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -121,6 +123,9 @@ class Services:
         )
         idempotency = IdempotencyService(store, clock=clock)
         cache = CacheService(store, clock=clock, default_ttl_seconds=settings.cache_ttl_seconds)
+        webhooks = WebhookService(
+            store, events_capability.bus, clock=clock, events=publisher, settings=settings
+        )
         needs = [
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),
@@ -128,6 +133,7 @@ class Services:
             idempotency.needs(),
             commands.needs(),
             events.needs(),
+            webhooks.needs(),
         ]
         return cls(
             settings=settings,
@@ -142,6 +148,7 @@ class Services:
             virtuoso=virtuoso,
             commands=commands,
             events=events,
+            webhooks=webhooks,
             needs=needs,
         )
 
