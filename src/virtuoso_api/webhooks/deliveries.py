@@ -92,7 +92,7 @@ class Deliveries:
         self._claim_for = timedelta(seconds=timeout_seconds + 60)
         self._events = events
         self._gate = asyncio.Semaphore(_CONCURRENCY)
-        self.attempted = 0  # attempts made by this process: a counter tests and benchmarks read
+        self.attempted = 0  # attempts made and recorded by this process: tests and benchmarks read it
 
     # -- making and attempting -------------------------------------------------------------------
 
@@ -153,8 +153,9 @@ class Deliveries:
             at=now,
             body=current.payload,
         )
-        self.attempted += 1
-        return await self._record(current, hook, result, now, final=current.test)
+        recorded = await self._record(current, hook, result, now, final=current.test)
+        self.attempted += 1  # counted once recorded, so a test that saw the count sees the record
+        return recorded
 
     def _secrets_of(self, hook: Webhook, now: datetime) -> list[str]:
         return [self._seal.open(s.sealed) for s in hook.secrets if s.expires_at is None or s.expires_at > now]
