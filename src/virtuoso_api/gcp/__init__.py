@@ -5,5 +5,13 @@ Each getter returns one lazily built client per process. It works whatever the f
 """
 
 from virtuoso_api.gcp.firestore_client import FirestoreClient, close_firestore_client, get_firestore_client
+from virtuoso_api.gcp.pubsub_client import PubSubClient, close_pubsub_client, get_pubsub_client
 
-__all__ = ["FirestoreClient", "close_firestore_client", "get_firestore_client"]
+__all__ = [
+    "FirestoreClient",
+    "PubSubClient",
+    "close_firestore_client",
+    "close_pubsub_client",
+    "get_firestore_client",
+    "get_pubsub_client",
+]
