@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from virtuoso_api import __version__
-from virtuoso_api.cli import keys
+from virtuoso_api.cli import events_cmd, keys, webhooks_cmd
 from virtuoso_api.cli.commands_cmd import commands, exec_command
 from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
@@ -27,6 +27,8 @@ app.command("sandbox")(sandbox)
 app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(exec_command)
 app.command("commands")(commands)
 app.add_typer(keys.app, name="keys")
+app.add_typer(events_cmd.app, name="events")
+app.add_typer(webhooks_cmd.app, name="webhooks")
 
 
 @app.command("config")

@@ -53,6 +53,14 @@ class EventsService:
     async def _keep(self, item: Received) -> None:
         await self.capability.journal.publish([item.message])
 
+    def cli_mirror(self) -> Consumer | None:
+        """A mirror for a command-line reader beside (or without) a server: a subscription of its own,
+        to delete when done. The journal ignores what the server's mirror appended already."""
+        if self.mirror is None:
+            return None
+        spec = SubscriptionSpec(f"{self.mirror.spec.name}-cli-{secrets.token_hex(3)}", ordered=True)
+        return Consumer(self.capability.bus, spec, self._keep)
+
     def needs(self) -> Needs:
         prune = getattr(self.capability.journal, "prune", None)
         periodic = (

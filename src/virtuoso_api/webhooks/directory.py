@@ -59,6 +59,18 @@ class WebhookDirectory:
         self._by_id.put(webhook_id, hook)
         return hook
 
+    async def everyone(self) -> list[Webhook]:
+        """Every caller's webhooks, newest first (an administrator's listing; not memoised)."""
+        hooks: list[Webhook] = []
+        cursor: str | None = None
+        while True:
+            page = await self._store.query(
+                Query(WEBHOOKS, order_by="created_at", descending=True, limit=500, cursor=cursor)
+            )
+            hooks += [Webhook.model_validate(doc.data) for doc in page.documents]
+            if (cursor := page.next_cursor) is None:
+                return hooks
+
     def forget(self, hook: Webhook) -> None:
         self._by_owner.discard(hook.owner)
         self._by_id.discard(hook.webhook_id)

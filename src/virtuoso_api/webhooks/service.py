@@ -88,7 +88,7 @@ class WebhookService:
             expiring_collections=(DELIVERIES, CLAIMS),
             periodic=(due,),
             at_start=(self.consumer.run_forever,),
-            at_shutdown=(self._sender.close,),
+            at_shutdown=(self.close,),
         )
 
     # -- managing --------------------------------------------------------------------------------
@@ -123,6 +123,15 @@ class WebhookService:
 
     async def list_for(self, owner: str) -> list[WebhookView]:
         return [WebhookView.of(hook) for hook in await self.directory.of_owner(owner, fresh=True)]
+
+    async def list_all(self, owner: str | None) -> list[WebhookView]:
+        """Every webhook (of ``owner`` if given), newest first: for the machine's administrator."""
+        if owner is not None:
+            return await self.list_for(owner)
+        return [WebhookView.of(hook) for hook in await self.directory.everyone()]
+
+    async def close(self) -> None:
+        await self._sender.close()
 
     async def update(self, owner: str | None, webhook_id: str, body: WebhookUpdate) -> WebhookView:
         hook = await self.owned(owner, webhook_id)
