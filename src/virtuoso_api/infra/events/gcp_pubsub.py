@@ -163,6 +163,13 @@ class PubSubEventBus:
     # -- subscriptions ---------------------------------------------------------------------------
 
     async def subscribe(self, spec: SubscriptionSpec) -> None:
+        try:
+            await self._subscribe(spec)
+        except api_exceptions.NotFound:  # the topic was deleted behind our back: make it again
+            self._topic_ready = False
+            await self._subscribe(spec)
+
+    async def _subscribe(self, spec: SubscriptionSpec) -> None:
         from google.pubsub_v1.types import DeadLetterPolicy, Subscription
 
         await self._ensure_topic()
