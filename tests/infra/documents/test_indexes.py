@@ -60,3 +60,16 @@ async def test_expiring_collections_have_a_ttl_policy_on_the_expiry_field(settin
         assert item["ttl"] is True
         # Kept ascending-indexed: delete_expired queries `expires_at <= now` between TTL runs.
         assert item["indexes"] == [{"order": "ASCENDING", "queryScope": "COLLECTION"}]
+
+
+def test_webhook_queries_are_indexed() -> None:
+    assert [("owner", "ASCENDING"), ("created_at", "DESCENDING")] in composite("webhooks")
+    deliveries = composite("webhook_deliveries")
+    for index in (
+        [("state", "ASCENDING"), ("next_attempt_at", "ASCENDING")],  # what is due
+        [("webhook_id", "ASCENDING"), ("created_at", "DESCENDING")],  # a webhook's delivery log
+        [("webhook_id", "ASCENDING"), ("state", "ASCENDING"), ("created_at", "DESCENDING")],
+        [("owner", "ASCENDING"), ("state", "ASCENDING"), ("created_at", "DESCENDING")],  # dead letters
+        [("state", "ASCENDING"), ("created_at", "DESCENDING")],
+    ):
+        assert index in deliveries
