@@ -99,7 +99,9 @@ class Deliveries:
     async def enqueue(
         self, hook: Webhook, event: Event, payload: str, *, test: bool = False
     ) -> StoredDelivery | None:
-        """The delivery of ``event`` to ``hook``, due now; ``None`` if it was made already."""
+        """The delivery of ``event`` to ``hook``, for its maker to attempt at once (:meth:`first`);
+        ``None`` if it was made already. It is due for the periodic run only once a first attempt
+        could have ended, so it needs no claim; a maker killed before attempting leaves it due then."""
         now = self._clock.now()
         delivery = StoredDelivery(
             delivery_id=delivery_id(event.id, hook.webhook_id),
@@ -108,7 +110,7 @@ class Deliveries:
             event_id=event.id,
             event_type=event.type.value,
             state="pending",
-            next_attempt_at=now,
+            next_attempt_at=now + self._claim_for,
             created_at=now,
             test=test,
             payload=payload,
@@ -126,6 +128,12 @@ class Deliveries:
         async with self._gate:
             return await self._attempt(delivery)
 
+    async def first(self, made: StoredDelivery) -> StoredDelivery:
+        """The first attempt of a delivery this process just made (:meth:`enqueue`): no one else can
+        be making it, so it is neither claimed nor read again."""
+        async with self._gate:
+            return await self._send(made, self._clock.now())
+
     async def _attempt(self, seen: StoredDelivery) -> StoredDelivery:
         now = self._clock.now()
         number = seen.round_attempts + 1
@@ -140,6 +148,9 @@ class Deliveries:
         # Claimed from a stale read: someone else moved it on already.
         if current is None or current.state != "pending" or current.round_attempts != seen.round_attempts:
             return current or seen
+        return await self._send(current, now)
+
+    async def _send(self, current: StoredDelivery, now: datetime) -> StoredDelivery:
         hook = await self._directory.get(current.webhook_id)
         if hook is None or not hook.enabled:
             why = "webhook deleted" if hook is None else "webhook disabled"

@@ -184,10 +184,8 @@ class WebhookService:
             if hook.enabled and hook.wants(event.type) and event.subject != f"webhook/{hook.webhook_id}"
         ]
         payload = item.message.data.decode()
-        made = [await self.deliveries.enqueue(hook, event, payload) for hook in hooks]
-        await asyncio.gather(
-            *(self.deliveries.attempt(delivery) for delivery in made if delivery is not None)
-        )
+        made = await asyncio.gather(*(self.deliveries.enqueue(hook, event, payload) for hook in hooks))
+        await asyncio.gather(*(self.deliveries.first(delivery) for delivery in made if delivery is not None))
 
     async def test(self, owner: str | None, webhook_id: str) -> TestDelivery:
         """Send a ``webhook.test`` event to this webhook alone, once, now; answers what happened."""
@@ -197,7 +195,7 @@ class WebhookService:
         event = self._events.build(EventType.WEBHOOK_TEST, {"webhook_id": webhook_id}, owner=hook.owner)
         made = await self.deliveries.enqueue(hook, event, event.to_json().decode(), test=True)
         assert made is not None  # a fresh event id makes a fresh delivery
-        done = await self.deliveries.attempt(made)
+        done = await self.deliveries.first(made)
         return TestDelivery(delivered=done.state == "delivered", delivery=done)
 
     async def deliveries_of(
