@@ -40,7 +40,7 @@ class Receivers:
         self.tasks: list[asyncio.Task[None]] = []
 
     def app(self, port: int) -> Any:
-        async def receive_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def receive_app(_scope: dict[str, Any], receive: Any, send: Any) -> None:
             body = b""
             while True:
                 message = await receive()
