@@ -58,7 +58,7 @@ async def test_the_seeds_event_example_runs_as_written(
     )
 
     # Subscribe to events
-    def handle_command_event(event_data):  # type: ignore[no-untyped-def]
+    def handle_command_event(event_data):
         print(f"Command executed: {event_data}")  # noqa: T201 (the seed prints)
 
     pubsub.register_handler(EventType.COMMAND_EXECUTED, handle_command_event)

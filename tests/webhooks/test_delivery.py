@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -15,15 +17,16 @@ from tests.support import MakeKey, auth
 from tests.webhooks.conftest import SCHEDULE
 from tests.webhooks.receiver import receiving, statuses
 from virtuoso_api.api_keys.models import Scope
+from virtuoso_api.infra.documents import Query
 from virtuoso_api.kit.clock import ManualClock
 from virtuoso_api.services import Services
 from virtuoso_api.webhooks.deliveries import DISABLE_AFTER, JITTER
 
 
-async def make_hook(client: httpx.AsyncClient, key: str, url: str, **body: object) -> dict:
+async def make_hook(client: httpx.AsyncClient, key: str, url: str, **body: object) -> dict[str, Any]:
     made = await client.post("/api/v1/webhooks", json={"url": url, **body}, headers=auth(key))
     assert made.status_code == 201, made.text
-    hook: dict = made.json()
+    hook: dict[str, Any] = made.json()
     return hook
 
 
@@ -204,7 +207,7 @@ async def test_a_webhook_that_keeps_failing_is_disabled_with_an_event(
     assert enabled.json()["disabled_reason"] is None
 
 
-async def _journal(services: Services, *, types: list[str]):  # type: ignore[no-untyped-def]
+async def _journal(services: Services, *, types: list[str]) -> AsyncIterator[bytes]:
     journal = services.events.capability.journal
     for logged in await journal.read(after=0, limit=1000, where={"type": types}):
         yield logged.message.data
@@ -292,9 +295,7 @@ async def test_secrets_appear_in_no_stored_delivery_and_no_answer(
         await start_session(client, key)
         await receiver.wait_for(2)
     secret = hook["secret"]
-    stored = await services.documents.query(
-        __import__("virtuoso_api.infra.documents", fromlist=["Query"]).Query("webhook_deliveries")
-    )
+    stored = await services.documents.query(Query("webhook_deliveries"))
     hooks = await services.documents.get("webhooks", hook["webhook_id"])
     assert hooks is not None
     texts = [json.dumps(doc.data) for doc in stored.documents] + [json.dumps(hooks.data)]

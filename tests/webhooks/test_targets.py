@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -92,9 +93,7 @@ async def test_a_name_that_resolves_inward_is_refused_at_delivery_time() -> None
     assert "loopback" in result.error
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 

@@ -39,14 +39,13 @@ import inspect
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
 from typing import Any
 
-from virtuoso_api.config import Settings, load_settings
+from virtuoso_api.config import Settings
 from virtuoso_api.events import Consumer, Event, EventType
+from virtuoso_api.gcp._base import ServicesClient
 from virtuoso_api.infra.events import MIN_DELIVERY_ATTEMPTS, Received, SubscriptionSpec
 from virtuoso_api.kit.clock import Clock
-from virtuoso_api.services import Services
 
 __all__ = ["EventType", "PubSubClient", "close_pubsub_client", "get_pubsub_client"]
 
@@ -55,34 +54,16 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Any]
 
 
-class PubSubClient:
+class PubSubClient(ServicesClient):
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
-        self._settings = settings
-        self._clock = clock
-        self._stack: AsyncExitStack | None = None
-        self._services: Services | None = None
-        self._opening = asyncio.Lock()
+        super().__init__(settings, clock=clock)
         self._handlers: dict[EventType, list[Handler]] = defaultdict(list)
         self._consumers: dict[str, tuple[Consumer, asyncio.Task[None]]] = {}
-
-    async def _open(self) -> Services:
-        if self._services is not None:
-            return self._services
-        async with self._opening:
-            if self._services is None:
-                stack = AsyncExitStack()
-                settings = self._settings or load_settings()
-                self._services = await stack.enter_async_context(
-                    Services.running(settings, clock=self._clock)
-                )
-                self._stack = stack
-        return self._services
 
     @property
     def backend(self) -> str:
         """``pubsub`` or ``sqlite``: where events go (known without opening anything)."""
-        settings = self._settings or load_settings()
-        return "pubsub" if settings.use_pubsub else "sqlite"
+        return "pubsub" if self.settings.use_pubsub else "sqlite"
 
     # -- publishing ------------------------------------------------------------------------------
 
@@ -168,16 +149,7 @@ class PubSubClient:
     async def close(self) -> None:
         for name in list(self._consumers):
             await self.unsubscribe(name)
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack, self._services = None, None
-
-    async def __aenter__(self) -> PubSubClient:
-        await self._open()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
+        await super().close()
 
 
 _client: PubSubClient | None = None
