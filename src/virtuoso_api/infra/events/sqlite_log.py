@@ -199,8 +199,15 @@ class SqliteEventLog:
             left = deadline - time.monotonic()
             if received or left <= 0:
                 return received
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._published.wait(), timeout=min(left, _POLL_SECONDS))
+            await self._woken(min(left, _POLL_SECONDS))
+
+    async def _woken(self, seconds: float) -> None:
+        """Wait for a publish in this process, ``seconds`` at most. ``asyncio.timeout`` rather than
+        ``wait_for``: on Python 3.11 ``wait_for`` can swallow a cancellation that arrives as the event
+        is set, and a consumer loop being stopped would then never stop."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._published.wait()
 
     def _pull_sync(self, connection: sqlite3.Connection, subscription: str, limit: int) -> list[Received]:
         spec = connection.execute(
@@ -357,10 +364,7 @@ class SqliteEventLog:
     async def wait(self, timeout: float) -> None:
         """Return when this process publishes, or after ``timeout`` (another process may have)."""
         self._published.clear()
-        try:
-            await asyncio.wait_for(self._published.wait(), timeout=min(timeout, _POLL_SECONDS))
-        except TimeoutError:
-            return
+        await self._woken(min(timeout, _POLL_SECONDS))
 
     async def prune(self) -> int:
         """Delete messages older than :data:`RETENTION` that no subscription still holds or has yet to
