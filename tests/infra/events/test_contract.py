@@ -81,7 +81,7 @@ async def test_after_n_attempts_a_message_is_dead_lettered_and_a_replay_delivers
 ) -> None:
     bus = under_test.bus
     # Unordered: Google's emulator never dead-letters on a subscription with message ordering on
-    # (Pub/Sub itself does); the local log dead-letters either kind (test_sqlite_log.py).
+    # (Pub/Sub itself does); the local log dead-letters either kind (the facade's test does, ordered).
     failing, bystander = under_test.spec(ordered=False), under_test.spec(ordered=False)
     await bus.subscribe(failing)
     await bus.subscribe(bystander)
