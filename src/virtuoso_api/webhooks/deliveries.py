@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from virtuoso_api.errors import InvalidInput, NotFound
+from virtuoso_api.errors import BackendUnavailable, InvalidInput, NotFound
 from virtuoso_api.events import Event, EventPublisher, EventType
 from virtuoso_api.infra.documents import (
     DocumentAlreadyExists,
@@ -93,6 +93,9 @@ class Deliveries:
         self._events = events
         self._gate = asyncio.Semaphore(_CONCURRENCY)
         self.attempted = 0  # attempts made and recorded by this process: tests and benchmarks read it
+        # The earliest retry this process scheduled: the frequent check asks the store only once it
+        # is due (a slower sweep asks anyway, for retries other processes scheduled and left).
+        self._next_due: datetime | None = None
 
     # -- making and attempting -------------------------------------------------------------------
 
@@ -192,7 +195,8 @@ class Deliveries:
             changes |= {"state": "failed" if delivery.test else "dead", "next_attempt_at": None}
         else:
             delay = self._schedule[number - 1] * random.uniform(1 - JITTER, 1 + JITTER)
-            changes["next_attempt_at"] = at + timedelta(seconds=delay)
+            changes["next_attempt_at"] = due = at + timedelta(seconds=delay)
+            self._next_due = due if self._next_due is None else min(self._next_due, due)
         updated = delivery.model_copy(update=changes)
         stored = updated.model_dump(mode="json", include=set(changes))
         await self._store.patch(DELIVERIES, delivery.delivery_id, stored)
@@ -247,9 +251,24 @@ class Deliveries:
         await self._store.patch(WEBHOOKS, hook.webhook_id, changes)
         self._directory.forget(hook)
 
+    async def deliver_known_due(self) -> int:
+        """:meth:`deliver_due`, only once a retry this process scheduled is due: the frequent check,
+        which leaves the store alone (and a store that is down) while nothing of ours is due."""
+        if self._next_due is None or self._next_due > self._clock.now():
+            return 0
+        self._next_due = None
+        return await self.deliver_due()
+
     async def deliver_due(self) -> int:
         """Attempt every delivery whose next attempt is due (by the service's clock); returns how many
-        attempts this call made."""
+        attempts this call made. A store that is down ends the round; the next one tries again."""
+        try:
+            return await self._deliver_due()
+        except BackendUnavailable as exc:
+            logger.warning("webhook retries wait: %s", exc.message)
+            return 0
+
+    async def _deliver_due(self) -> int:
         made = 0
         while True:
             page = await self._store.query(

@@ -46,6 +46,8 @@ from virtuoso_api.webhooks.targets import parse_target
 
 SUBSCRIPTION: Final = "webhooks"
 _DUE_EVERY_SECONDS: Final = 1.0
+# Retries scheduled by another instance, or by a process that was stopped, are found this often.
+_SWEEP_EVERY_SECONDS: Final = 30.0
 _FAN_OUT_CONCURRENCY: Final = 32
 
 
@@ -83,10 +85,15 @@ class WebhookService:
         )
 
     def needs(self) -> Needs:
-        due = PeriodicJob("deliver due webhook retries", _DUE_EVERY_SECONDS, self.deliveries.deliver_due)
+        due = PeriodicJob(
+            "deliver due webhook retries", _DUE_EVERY_SECONDS, self.deliveries.deliver_known_due
+        )
+        sweep = PeriodicJob(
+            "sweep for due webhook retries", _SWEEP_EVERY_SECONDS, self.deliveries.deliver_due
+        )
         return Needs(
             expiring_collections=(DELIVERIES, CLAIMS),
-            periodic=(due,),
+            periodic=(due, sweep),
             at_start=(self.consumer.run_forever,),
             at_shutdown=(self.close,),
         )
