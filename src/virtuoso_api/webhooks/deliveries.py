@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -96,6 +97,7 @@ class Deliveries:
         # The earliest retry this process scheduled: the frequent check asks the store only once it
         # is due (a slower sweep asks anyway, for retries other processes scheduled and left).
         self._next_due: datetime | None = None
+        self._counting: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- making and attempting -------------------------------------------------------------------
 
@@ -228,16 +230,20 @@ class Deliveries:
             owner=hook.owner,
             subject=f"webhook/{hook.webhook_id}",
         )
-        fresh = await self._directory.get(hook.webhook_id, fresh=True)
-        if fresh is None:
-            return
-        dead = fresh.dead_in_a_row + 1
-        changes: dict[str, Any] = {"dead_in_a_row": dead}
-        disable = fresh.enabled and dead >= DISABLE_AFTER
-        if disable:
+        # Counted one at a time per webhook in this process: deliveries of one webhook often die
+        # together, and a read-modify-write each would count one. (Instances count apart; a count
+        # may then be one low, and the webhook disabled one dead letter later.)
+        async with self._counting[hook.webhook_id]:
+            fresh = await self._directory.get(hook.webhook_id, fresh=True)
+            if fresh is None:
+                return
+            dead = fresh.dead_in_a_row + 1
+            changes: dict[str, Any] = {"dead_in_a_row": dead}
+            disable = fresh.enabled and dead >= DISABLE_AFTER
             reason = f"{dead} deliveries in a row used up every attempt"
-            changes |= {"enabled": False, "disabled_reason": reason}
-        await self._patch_hook(fresh, changes)
+            if disable:
+                changes |= {"enabled": False, "disabled_reason": reason}
+            await self._patch_hook(fresh, changes)
         if disable:
             await self._events.publish_or_log(
                 EventType.WEBHOOK_DISABLED,
