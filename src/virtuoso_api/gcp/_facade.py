@@ -28,15 +28,19 @@ class FacadeClient:
         self._services: Services | None = None
         self._opening = asyncio.Lock()
 
+    @property
+    def settings(self) -> Settings:
+        """The settings given, else those of the environment (read when asked, never cached)."""
+        return self._settings or load_settings()
+
     async def _open(self) -> Services:
         if self._services is not None:
             return self._services
         async with self._opening:
             if self._services is None:
                 stack = AsyncExitStack()
-                settings = self._settings or load_settings()
                 self._services = await stack.enter_async_context(
-                    Services.running(settings, clock=self._clock, background=self.background)
+                    Services.running(self.settings, clock=self._clock, background=self.background)
                 )
                 self._stack = stack
         return self._services

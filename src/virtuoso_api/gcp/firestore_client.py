@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from virtuoso_api.api_keys.models import ApiKeyCreate, ApiKeyView, Scope
-from virtuoso_api.config import load_settings
 from virtuoso_api.errors import NotFound, Unauthorized
 from virtuoso_api.gcp._facade import FacadeClient
 from virtuoso_api.history.models import HistoryFilters, Source
@@ -40,8 +39,7 @@ class FirestoreClient(FacadeClient):
     @property
     def backend(self) -> str:
         """``firestore`` or ``sqlite``: where the data goes (known without opening anything)."""
-        settings = self._settings or load_settings()
-        return "firestore" if settings.use_firestore else "sqlite"
+        return "firestore" if self.settings.use_firestore else "sqlite"
 
     # -- sessions --------------------------------------------------------------------------------
 

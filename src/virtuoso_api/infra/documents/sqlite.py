@@ -355,6 +355,11 @@ class SqliteDocumentStore:
 
     async def close(self) -> None:
         async with self._write_lock:
+            # Reads in flight finish first: closing a connection another thread is using crashes the
+            # process (background consumers read while a test or a shutdown closes the store).
+            readers = [await self._readers.get() for _ in self._all[1:]]
             for connection in self._all:
                 connection.close()
+            for reader in readers:  # closed: a later read fails as "unavailable" instead of waiting
+                self._readers.put_nowait(reader)
             self._all.clear()
