@@ -18,7 +18,11 @@ from virtuoso_api.kit.clock import ManualClock
 from virtuoso_api.services import Services
 
 # Google's emulators as session fixtures (started on first use, skipped where the machine lacks them).
-pytest_plugins = ["tests.fixtures.firestore_emulator", "tests.fixtures.drongo_emulator"]
+pytest_plugins = [
+    "tests.fixtures.firestore_emulator",
+    "tests.fixtures.drongo_emulator",
+    "tests.fixtures.pubsub_emulator",
+]
 
 # Variables the service reads; tests start with none of them set.
 _SERVICE_VARIABLES = tuple(name.upper() for name in Settings.model_fields)

@@ -14,6 +14,8 @@ from typing import IO
 import httpx
 import pytest
 
+from virtuoso_api.sandbox import OBSERVER_HEADER
+
 CLI = (sys.executable, "-m", "virtuoso_api")
 
 
@@ -65,3 +67,24 @@ def running(
         if process.poll() is None:
             process.terminate()
         process.communicate(timeout=10)
+
+
+@contextmanager
+def served_sandbox(token: str, *options: str, observer: bool = False) -> Iterator[str]:
+    """``virtuoso-api sandbox`` on a free port, taking ``token``; yields its API's base URL.
+    ``options`` go to the command (``--latency-ms``...); ``observer`` waits for it through the
+    observer header (which a sandbox holding answers back lets through at once)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/api"
+    headers = {"Authorization": f"Bearer {token}", **({OBSERVER_HEADER: "1"} if observer else {})}
+    with running(
+        "sandbox",
+        "--port",
+        str(port),
+        "--token",
+        token,
+        *options,
+        ready=f"{base_url}/projects",
+        headers=headers,
+    ):
+        yield base_url

@@ -29,7 +29,9 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.runs import endpoints as runs_endpoints
 from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
+from virtuoso_api.stream import endpoints as stream_endpoints
 from virtuoso_api.suites import endpoints as suites_endpoints
+from virtuoso_api.webhooks import endpoints as webhooks_endpoints
 
 
 def _hand_to_routes(app: FastAPI, services: Services) -> None:
@@ -41,6 +43,8 @@ def _hand_to_routes(app: FastAPI, services: Services) -> None:
     commands_endpoints.COMMANDS.put(app, services.commands)
     IDEMPOTENCY.put(app, services.idempotency)
     runs_endpoints.RUNS.put(app, services.runs)
+    webhooks_endpoints.WEBHOOKS.put(app, services.webhooks)
+    stream_endpoints.EVENTS.put(app, services.events)
     jobs_endpoints.JOBS.put(app, services.jobs)
     jobs_internal.TASKS.put(app, services.tasks)
 
@@ -90,6 +94,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(suites_endpoints.router)
     api.include_router(jobs_endpoints.router)
     api.include_router(runs_endpoints.router)
+    api.include_router(webhooks_endpoints.router)
+    api.include_router(stream_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)
     if settings.use_cloud_tasks:  # locally the dispatcher runs tasks in-process: no route at all

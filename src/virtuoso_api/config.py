@@ -177,7 +177,36 @@ class Settings(BaseSettings):
     # host:port of a Secret Manager emulator (REST), e.g. drongo; anonymous credentials are used.
     secret_manager_emulator_host: str | None = None
 
-    _split_lists = field_validator("cors_origins", mode="before")(_split_commas)
+    # -- webhooks ------------------------------------------------------------------------------
+    # Seconds to wait before each retry of a failed delivery (with +/-10% jitter); after the last
+    # one the delivery goes to the dead letters.
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0], min_length=1, max_length=20
+    )
+    # Allow http:// and loopback targets (local development and tests only); private, link-local
+    # and metadata addresses stay refused.
+    webhook_allow_local_targets: bool = False
+    # One delivery attempt, connecting included.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Encrypts webhook signing secrets at rest (a Fernet key: 32 url-safe base64 bytes). Unset: a key
+    # file in DATA_DIR is made once; instances sharing Firestore must all be given the same key.
+    webhook_secret_key: SecretStr | None = None
+
+    _split_lists = field_validator("cors_origins", "webhook_retry_schedule", mode="before")(_split_commas)
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _delays_are_sane(cls, value: list[float]) -> list[float]:
+        if any(not 0 < delay <= 7 * 86400 for delay in value):
+            raise ValueError("each delay must be more than 0 and at most 604800 seconds (7 days)")
+        return value
+
+    @field_validator("webhook_secret_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
         "gcp_project_id",
@@ -269,7 +298,7 @@ class Settings(BaseSettings):
         return view
 
 
-_SECRET_FIELDS = {"virtuoso_api_token", "secrets_encryption_key"}
+_SECRET_FIELDS = {"virtuoso_api_token", "secrets_encryption_key", "webhook_secret_key"}
 
 
 def decode_encryption_key(text: str) -> bytes:

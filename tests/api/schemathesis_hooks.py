@@ -1,14 +1,16 @@
 """Realistic values where JSON Schema cannot say what is valid, for positive cases only.
 
 Loaded by ``st run`` (``SCHEMATHESIS_HOOKS=tests.api.schemathesis_hooks``, see test_schema_conformance).
-Three inputs have a validity no schema can state:
+Four inputs have a validity no schema can state:
 
 - a command's ``args`` are a language of their own (subcommands, typed positionals, flags in any
   order, regular expressions that must compile), checked by the parser, which answers 422 naming the
   argument; the document points to ``GET /api/v1/commands``, which lists every command's arguments;
 - a suite file is a language too (three dialects and their verbs), checked by the suite parser, which
   answers 422 naming each problem's line;
-- a ``cursor`` (history, jobs, runs) is a token only the service makes (a forged one is a 400).
+- a ``cursor`` (history, jobs, runs, webhook deliveries) is a token only the service makes (a forged
+  one is refused);
+- a webhook's ``url`` must not reach what only the service can (the SSRF guard, ``webhooks/targets.py``).
 
 So a case schemathesis generates as *valid* gets the arguments of one of the command's catalogue
 examples, one of the example suites the parser takes, and a cursor the service's own encoder made;
@@ -40,17 +42,23 @@ from virtuoso_api.runs.models import COLLECTION as RUNS
 from virtuoso_api.sandbox import SEED
 from virtuoso_api.suites.parser import parse_suite
 from virtuoso_api.suites.problems import SuiteInvalid
+from virtuoso_api.webhooks.models import DELIVERIES
 
 _SUITE_FILES = Path(__file__).resolve().parents[1] / "suites" / "examples"
 
 _COMMANDS = {("POST", "/api/v1/commands"), ("POST", "/api/v1/commands/async")}
 _BATCHES = {("POST", "/api/v1/commands/batch"), ("POST", "/api/v1/commands/batch/async")}
 _SUITES = ("POST", "/api/v1/suites/validate")
+_WEBHOOK_BODIES = {("POST", "/api/v1/webhooks"), ("PATCH", "/api/v1/webhooks/{webhook_id}")}
 #: The routes that page with a cursor, and the query their cursors belong to (newest first).
 _CURSORS = {
     ("GET", "/api/v1/commands/history"): Query(HISTORY, order_by="timestamp", descending=True),
     ("GET", "/api/v1/jobs"): Query(JOBS, order_by="created_at", descending=True),
     ("GET", "/api/v1/runs"): Query(RUNS, order_by="started_at", descending=True),
+    ("GET", "/api/v1/webhooks/dead-letters"): Query(DELIVERIES, order_by="created_at", descending=True),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Query(
+        DELIVERIES, order_by="created_at", descending=True
+    ),
 }
 
 
@@ -80,6 +88,9 @@ def _valid_suites() -> list[str]:
 #: Where steps go: a checkpoint the test made in a goal of its own, so the seeded goal's runs stay a
 #: few steps long (a run takes half a second a step, and `wait` holds an answer until it ends).
 STEPS_CHECKPOINT = int(os.environ.get("SCHEMATHESIS_CHECKPOINT", SEED.checkpoint_id))
+
+#: Where webhooks deliver (set by the test): never a host out there.
+WEBHOOK_RECEIVER = os.environ.get("SCHEMATHESIS_WEBHOOK_RECEIVER", "http://127.0.0.1:9/receive")
 
 _EXAMPLES = _command_examples()
 _SUITE_TEXTS = _valid_suites()
@@ -120,6 +131,15 @@ def _realistic_run(body: Any) -> Any:
         body["snapshot_id"] = SEED.snapshot_id
     if body.get("journeys"):
         body["journeys"] = [[SEED.journey_id], ["Demo journey"]][_pick(body["journeys"], 2)]
+    return body
+
+
+def _realistic_webhook(body: Any) -> Any:
+    """A webhook's URL is checked for what it would reach (https, no private or metadata address);
+    a valid case gets the test's receiver (the served process itself: its 404 is a delivery that
+    failed at once), allowed by WEBHOOK_ALLOW_LOCAL_TARGETS."""
+    if isinstance(body, dict) and isinstance(body.get("url"), str):
+        return {**body, "url": f"{WEBHOOK_RECEIVER}/{_pick(body['url'], 1000)}"}
     return body
 
 
@@ -168,6 +188,8 @@ def map_case(context: schemathesis.HookContext, case: Case[Any]) -> Case[Any]:
         case.body = _realistic_batch(case.body)
     elif route == ("POST", "/api/v1/runs"):
         case.body = _realistic_run(case.body)
+    elif route in _WEBHOOK_BODIES:
+        case.body = _realistic_webhook(case.body)
     elif route == _SUITES:
         case.body = _realistic_suite(case)
     elif route == ("GET", "/api/v1/runs/{execution_id}") and (case.query or {}).get("wait") is not None:

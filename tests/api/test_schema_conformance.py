@@ -44,7 +44,12 @@ MIN_CASES = 2_000
 BODY_LIMIT = str(64 * 1024**2)
 #: The served process's settings: the body limit above, and runs followed every 0.2 s (not 5), so a
 #: `wait` on a run answers soon after the run ends.
-SERVED_SETTINGS = {"MAX_REQUEST_BYTES": BODY_LIMIT, "RUN_POLL_SECONDS": "0.2"}
+SERVED_SETTINGS = {
+    "MAX_REQUEST_BYTES": BODY_LIMIT,
+    "RUN_POLL_SECONDS": "0.2",
+    # Webhooks deliver to the served process itself (a 404): nothing leaves the machine.
+    "WEBHOOK_ALLOW_LOCAL_TARGETS": "true",
+}
 #: The widest character there is, 12 bytes once percent-encoded in a query string.
 WIDE = "\U000f4771"
 
@@ -111,8 +116,10 @@ def test_schemathesis_finds_nothing(served: Served) -> None:
         f"{served.base}/openapi.json",
         "--checks=all",
         f"--header=X-API-Key: {served.key}",
-        f"--max-examples={os.environ.get('SCHEMATHESIS_EXAMPLES', '35')}",
+        f"--max-examples={os.environ.get('SCHEMATHESIS_EXAMPLES', '25')}",
         *([] if seed == "random" else [f"--seed={seed}"]),
+        # An endless answer (Server-Sent Events) cannot be judged; tests/stream follows it instead.
+        "--exclude-path=/api/v1/events/stream",
         "--workers=1",  # two threads trip CPython 3.11's ast.parse (hypothesis calls it) now and then
         "--report=json",
         f"--report-json-path={report}",
@@ -125,6 +132,7 @@ def test_schemathesis_finds_nothing(served: Served) -> None:
             "PYTHONPATH": str(REPO),
             "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
             "SCHEMATHESIS_CHECKPOINT": str(_checkpoint_for_steps(served)),
+            "SCHEMATHESIS_WEBHOOK_RECEIVER": f"{served.base}/webhook-receiver",
         },
         capture_output=True,
         text=True,
@@ -134,7 +142,10 @@ def test_schemathesis_finds_nothing(served: Served) -> None:
     assert run.returncode == 0, _findings(run.stdout) + run.stderr[-5_000:]
     summary = json.loads(report.read_text())
     assert summary["stop_reason"] == "completed", summary
-    assert summary["operations"]["tested"] == summary["operations"]["total"], summary["operations"]
+    operations = summary["operations"]
+    assert operations["tested"] == operations["selected"] == operations["total"] - 1, (
+        operations
+    )  # all but the stream
     assert summary["test_cases"]["generated"] >= MIN_CASES, summary["test_cases"]
 
 

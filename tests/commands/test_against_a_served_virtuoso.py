@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from tests.processes import free_port, running
+from tests.processes import served_sandbox
 from tests.support import auth
 from virtuoso_api.api_keys.models import ApiKeyCreate
 from virtuoso_api.app import create_app
@@ -28,12 +28,7 @@ TOKEN = "remote-token"
 
 @pytest.fixture
 def remote() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    with running(
-        "sandbox", "--port", str(port), "--token", TOKEN, ready=f"{base_url}/projects", headers=headers
-    ):
+    with served_sandbox(TOKEN) as base_url:
         yield base_url
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import CLI, free_port, running
+from tests.processes import CLI, free_port, running, served_sandbox
 from virtuoso_api.sandbox import OBSERVER_HEADER, SEED
 
 TOKEN = "crash-token"
@@ -32,13 +32,7 @@ _WAIT_SECONDS = 30.0  # a bound on waiting for the other processes, never a meas
 
 @pytest.fixture
 def slow_virtuoso() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    observer = {"Authorization": f"Bearer {TOKEN}", OBSERVER_HEADER: "1"}
-    with running(
-        "sandbox", "--port", str(port), "--token", TOKEN, "--latency-ms", "1500",
-        ready=f"{base_url}/projects", headers=observer,
-    ):  # fmt: skip
+    with served_sandbox(TOKEN, "--latency-ms", "1500", observer=True) as base_url:
         yield base_url
 
 

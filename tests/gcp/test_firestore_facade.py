@@ -159,7 +159,15 @@ class TestMaintenance:
         await facade.create_session("old", "u-1")
         clock.advance(timedelta(hours=2))
         await facade.create_session("new", "u-1")
-        assert await facade.cleanup_expired_data() == {"sessions": 1, "cache": 0, "idempotency": 0, "jobs": 0}
+        removed = await facade.cleanup_expired_data()
+        assert removed == {
+            "sessions": 1,
+            "cache": 0,
+            "idempotency": 0,
+            "jobs": 0,
+            "webhook_deliveries": 0,
+            "webhook_claims": 0,
+        }
         assert await facade.get_session("new") is not None
 
     async def test_batches_larger_than_firestores_limit(self, facade: FirestoreClient) -> None:

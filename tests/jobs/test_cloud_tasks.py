@@ -1,5 +1,7 @@
 """Jobs on Cloud Tasks (the emulator): tasks created, pushed over HTTP to the real handler with an OIDC
-token, retried; the push route refuses every token but the right one; the outbox holds enqueues."""
+token, retried; the push route refuses every token but the right one; the outbox holds enqueues; the
+queues carry the retry settings. What the adapter promises as a tasks queue is in
+``tests/infra/tasks/test_contract.py``."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from virtuoso_api.api_keys.models import ApiKeyCreate, Scope
 from virtuoso_api.app import create_app
 from virtuoso_api.config import Environment, Settings
 from virtuoso_api.errors import BackendUnavailable
-from virtuoso_api.infra.tasks import NewTask
+from virtuoso_api.infra.tasks.gcp_cloud_tasks import build_client
 from virtuoso_api.sandbox import SEED
 from virtuoso_api.services import Services
 
@@ -201,22 +203,22 @@ async def test_a_push_without_googles_token_for_this_route_is_refused(tmp_path: 
                 assert bad_body.status_code == 400
 
 
-async def test_the_same_task_name_twice_is_one_task_on_cloud_tasks(tmp_path: Path) -> None:
-    # The emulator accepts a duplicate name (Cloud Tasks answers ALREADY_EXISTS): the adapter's guard.
+async def test_the_queues_are_created_with_the_services_retry_settings(tmp_path: Path) -> None:
+    # The emulator ignores a queue's RetryConfig (hence -r) but keeps it: what Cloud Tasks would apply.
+    retry = {"tasks_max_attempts": 4, "tasks_min_backoff_seconds": 2, "tasks_max_backoff_seconds": 60}
     with tasks_emulator(retries=0) as host:
-        async with on_cloud_tasks(tmp_path, emulator_host=host) as cloud:
+        async with on_cloud_tasks(tmp_path, emulator_host=host, tasks_max_doublings=2, **retry) as cloud:
             queue = cloud.services.tasks.queue
-            await queue.create_queues(["command"])  # type: ignore[attr-defined]
-            async with httpx.AsyncClient(base_url=cloud.base_url, headers={"X-API-Key": cloud.key}) as http:
-                body = {"command": "step-misc", "args": ["comment", "once"], "checkpoint_id": 1001}
-                job_id = (await http.post("/api/v1/commands/async", json=body)).json()["job_id"]
-            assert (
-                await queue.enqueue(NewTask(name=job_id, kind="command", payload={"job_id": job_id})) is False
-            )
-            job = await follow(cloud, job_id)
-            assert job["status"] == "succeeded"
-            assert [s.value for s in await cloud.services.virtuoso.client.list_steps(1001)] == ["once"]
-            assert cloud.stand_in.pushes == 1
+            made = await queue.create_queues(["command"])  # type: ignore[attr-defined]
+            assert [name.rsplit("/", 1)[-1] for name in made] == ["virtuoso-command", "virtuoso-command-high"]
+        reader = build_client(host)  # what the emulator holds, read with a client of the test's own
+        try:
+            stored = [(await reader.get_queue(name=name)).retry_config for name in made]
+        finally:
+            await reader.transport.close()  # type: ignore[no-untyped-call]
+    for config in stored:
+        assert (config.max_attempts, config.max_doublings) == (4, 2)
+        assert (config.min_backoff.total_seconds(), config.max_backoff.total_seconds()) == (2, 60)
 
 
 async def test_an_enqueue_waits_in_the_outbox_while_cloud_tasks_is_unreachable(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import CLI, free_port, running
+from tests.processes import CLI, free_port, running, served_sandbox
 
 TOKEN = "crash-token"
 COMMANDS = 200
@@ -23,12 +23,7 @@ COMMANDS = 200
 
 @pytest.fixture
 def sandbox() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    with running(
-        "sandbox", "--port", str(port), "--token", TOKEN, ready=f"{base_url}/projects", headers=headers
-    ):
+    with served_sandbox(TOKEN) as base_url:
         yield base_url
 
 

@@ -14,7 +14,7 @@ import pytest
 from pydantic import AnyHttpUrl, SecretStr
 from typer.testing import CliRunner
 
-from tests.processes import free_port, running
+from tests.processes import free_port, served_sandbox
 from tests.security.leaks import hanging_up, leaks
 from tests.support import auth
 from virtuoso_api.api_keys.models import ApiKeyCreate
@@ -30,12 +30,7 @@ COMMAND = {"command": "step-misc", "args": ["comment", "hello"], "checkpoint_id"
 
 @pytest.fixture(scope="module")
 def remote() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    with running(
-        "sandbox", "--port", str(port), "--token", TOKEN, ready=f"{base_url}/projects", headers=headers
-    ):
+    with served_sandbox(TOKEN) as base_url:
         yield base_url
 
 

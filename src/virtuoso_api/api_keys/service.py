@@ -18,6 +18,7 @@ from virtuoso_api.api_keys.models import (
     effective_scopes,
 )
 from virtuoso_api.errors import BackendUnavailable, Conflict, NotFound, Unauthorized
+from virtuoso_api.events import EventPublisher, EventType
 from virtuoso_api.infra.documents import (
     DocumentAlreadyExists,
     DocumentNotFound,
@@ -54,8 +55,11 @@ def _user_id_from_name(name: str) -> str:
 
 
 class ApiKeyService:
-    def __init__(self, store: DocumentStore, *, clock: Clock, cache_seconds: int) -> None:
+    def __init__(
+        self, store: DocumentStore, *, clock: Clock, cache_seconds: int, events: EventPublisher
+    ) -> None:
         self._store = store
+        self._events = events
         self._clock = clock
         self._cache_for = timedelta(seconds=cache_seconds)
         self._validated: RecentValues[str, ApiKey] = RecentValues(clock)
@@ -89,6 +93,7 @@ class ApiKeyService:
             await self._store.create(COLLECTION, record.key_id, record.model_dump(mode="json"))
         except DocumentAlreadyExists as exc:
             raise Conflict("an API key with this value already exists") from exc
+        await self._announce(EventType.API_KEY_CREATED, record)
         return key, record
 
     async def list(self, *, user_id: str | None = None) -> list[ApiKey]:
@@ -124,7 +129,21 @@ class ApiKeyService:
             raise NotFound(f"API key {key_id} does not exist") from exc
         revoked = ApiKey.model_validate(document.data)
         self._validated.discard(revoked.key_hash)
+        await self._announce(EventType.API_KEY_REVOKED, revoked)
         return revoked
+
+    async def _announce(self, kind: EventType, record: ApiKey) -> None:
+        # The key's id, name and shown prefix only: never its value or hash.
+        data = {
+            "key_id": record.key_id,
+            "name": record.name,
+            "user_id": record.user_id,
+            "scopes": [scope.value for scope in record.scopes],
+            "prefix": record.prefix,
+        }
+        await self._events.publish_or_log(
+            kind, data, owner=record.user_id, subject=f"api_key/{record.key_id}"
+        )
 
     async def authenticate(self, key: str | None) -> Principal:
         """The caller a key belongs to; :class:`Unauthorized` for a missing, unknown, revoked or

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from virtuoso_api import __version__
-from virtuoso_api.cli import jobs_cmd, keys, runs_cmd, secrets_cmd, suite_cmd
+from virtuoso_api.cli import events_cmd, jobs_cmd, keys, runs_cmd, secrets_cmd, suite_cmd, webhooks_cmd
 from virtuoso_api.cli.commands_cmd import commands, exec_command
 from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
@@ -31,6 +31,8 @@ app.add_typer(suite_cmd.app, name="suite")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(events_cmd.app, name="events")
+app.add_typer(webhooks_cmd.app, name="webhooks")
 
 
 @app.command("config")

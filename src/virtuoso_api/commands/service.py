@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from virtuoso_api.api_keys.models import Principal
+from virtuoso_api.commands.events import batch_event, command_event
 from virtuoso_api.commands.inflight import InFlight, InFlightSteps, RequestIds
 from virtuoso_api.commands.intents import CREATING, run_intent
 from virtuoso_api.commands.models import (
@@ -34,6 +35,7 @@ from virtuoso_api.commands.models import (
 from virtuoso_api.commands.positions import Slot, StepPositions
 from virtuoso_api.commands.vocabulary import StepCommand, parse_command
 from virtuoso_api.errors import BackendUnavailable, InvalidInput, VirtuosoApiError, state_conflict
+from virtuoso_api.events import EventPublisher, EventType
 from virtuoso_api.history.models import Source
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.infra.documents import DocumentStore, DurableWrites
@@ -80,9 +82,11 @@ class CommandService:
         clock: Clock,
         position_trust_seconds: float,
         longest_virtuoso_call: timedelta,
+        events: EventPublisher,
     ) -> None:
         self._virtuoso = virtuoso
         self._runs = runs
+        self._events = events
         self._sessions = sessions
         self._history = history
         self._positions = StepPositions(clock=clock, trust_seconds=position_trust_seconds)
@@ -137,7 +141,10 @@ class CommandService:
                 stopped = request.stop_on_error
                 continue
             items.append(BatchItem(index=index, status="succeeded", outcome=outcome))
-        return BatchOutcome.of(items)
+        batch = BatchOutcome.of(items)
+        data = batch_event(batch, checkpoint_id=request.checkpoint_id)
+        await self._events.publish_or_log(EventType.BATCH_COMPLETED, data, owner=caller.user_id)
+        return batch
 
     async def add_steps(
         self,
@@ -320,6 +327,17 @@ class CommandService:
             # The step exists: failing the answer now would invite a retry that repeats it. The
             # in-flight record stays, and settling records the step later.
             logger.exception("command history could not be written")
+        await self._publish(
+            request.user_id,
+            request.command,
+            request.args,
+            request.checkpoint_id,
+            request.session_id,
+            request.source,
+            attempt,
+            outcome,
+            error,
+        )
 
     async def _record(
         self,
@@ -352,6 +370,42 @@ class CommandService:
         except BackendUnavailable:
             # The command has run: failing its answer now would invite a retry that repeats it.
             logger.exception("command history could not be written")
+        await self._publish(
+            caller.user_id,
+            request.command,
+            request.args,
+            checkpoint,
+            target.session_id if target else request.session_id,
+            source,
+            attempt,
+            outcome,
+            error,
+        )
+
+    async def _publish(
+        self,
+        owner: str,
+        command: str,
+        args: Sequence[str],
+        checkpoint_id: int | None,
+        session_id: str | None,
+        source: Source,
+        attempt: _Attempt,
+        outcome: CommandOutcome | None,
+        error: dict[str, Any] | None,
+    ) -> None:
+        kind, data = command_event(
+            command=command,
+            args=args,
+            checkpoint_id=checkpoint_id,
+            session_id=session_id,
+            source=source.value,
+            duration_ms=_since(attempt.started),
+            outcome=outcome,
+            error=error,
+        )
+        subject = f"checkpoint/{checkpoint_id}" if checkpoint_id is not None else None
+        await self._events.publish_or_log(kind, data, owner=owner, subject=subject)
 
 
 def parse_commands(commands: Sequence[CommandRequest]) -> list[Any]:

@@ -13,6 +13,7 @@ from virtuoso_api.gcp.cloud_tasks_client import (
     get_cloud_tasks_client,
 )
 from virtuoso_api.gcp.firestore_client import FirestoreClient, close_firestore_client, get_firestore_client
+from virtuoso_api.gcp.pubsub_client import PubSubClient, close_pubsub_client, get_pubsub_client
 from virtuoso_api.gcp.secret_manager_client import (
     SecretManagerClient,
     SecretType,
@@ -24,13 +25,16 @@ from virtuoso_api.gcp.secret_manager_client import (
 __all__ = [
     "CloudTasksClient",
     "FirestoreClient",
+    "PubSubClient",
     "SecretManagerClient",
     "SecretType",
     "VirtuosoCredentials",
     "close_cloud_tasks_client",
     "close_firestore_client",
+    "close_pubsub_client",
     "close_secret_manager_client",
     "get_cloud_tasks_client",
     "get_firestore_client",
+    "get_pubsub_client",
     "get_secret_manager_client",
 ]

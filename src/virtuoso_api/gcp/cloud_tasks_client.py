@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
-from types import TracebackType
 from typing import Any
 
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.commands.models import CommandRequest
-from virtuoso_api.config import Settings, load_settings
+from virtuoso_api.gcp._facade import FacadeClient
 from virtuoso_api.jobs.models import AsyncBatchRequest, AsyncCommandRequest, Job, JobAccepted
-from virtuoso_api.kit.clock import Clock
 from virtuoso_api.services import Services
 
 __all__ = ["CloudTasksClient", "close_cloud_tasks_client", "get_cloud_tasks_client"]
@@ -39,40 +36,8 @@ JsonDict = dict[str, Any]
 DEFAULT_USER = "facade"
 
 
-class CloudTasksClient:
-    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
-        self._settings = settings
-        self._clock = clock
-        self._stack: AsyncExitStack | None = None
-        self._services: Services | None = None
-        self._opening = asyncio.Lock()
-
-    async def _open(self) -> Services:
-        if self._services is not None:
-            return self._services
-        async with self._opening:
-            if self._services is None:
-                stack = AsyncExitStack()
-                settings = self._settings or load_settings()
-                self._services = await stack.enter_async_context(
-                    Services.running(settings, clock=self._clock, background=True)
-                )
-                self._stack = stack
-        return self._services
-
-    async def close(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack, self._services = None, None
-
-    async def __aenter__(self) -> CloudTasksClient:
-        await self._open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
+class CloudTasksClient(FacadeClient):
+    background = True  # on the local queue, the client runs tasks while it is open
 
     async def create_command_task(
         self,

@@ -20,19 +20,14 @@ event loop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
-from types import TracebackType
 from typing import Any
 
 from virtuoso_api.api_keys.models import ApiKeyCreate, ApiKeyView, Scope
-from virtuoso_api.config import Settings, load_settings
 from virtuoso_api.errors import NotFound, Unauthorized
+from virtuoso_api.gcp._facade import FacadeClient
 from virtuoso_api.history.models import HistoryFilters, Source
 from virtuoso_api.infra.documents import MAX_BATCH_OPERATIONS, Patch, Put, Remove, WriteOp
-from virtuoso_api.kit.clock import Clock
-from virtuoso_api.services import Services
 from virtuoso_api.virtuoso.ids import parse_checkpoint_id
 
 __all__ = ["FirestoreClient", "Patch", "Put", "Remove", "close_firestore_client", "get_firestore_client"]
@@ -40,46 +35,11 @@ __all__ = ["FirestoreClient", "Patch", "Put", "Remove", "close_firestore_client"
 JsonDict = dict[str, Any]
 
 
-class FirestoreClient:
-    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
-        self._settings = settings
-        self._clock = clock
-        self._stack: AsyncExitStack | None = None
-        self._services: Services | None = None
-        self._opening = asyncio.Lock()
-
-    async def _open(self) -> Services:
-        if self._services is not None:
-            return self._services
-        async with self._opening:
-            if self._services is None:
-                stack = AsyncExitStack()
-                settings = self._settings or load_settings()
-                self._services = await stack.enter_async_context(
-                    Services.running(settings, clock=self._clock)
-                )
-                self._stack = stack
-        return self._services
-
+class FirestoreClient(FacadeClient):
     @property
     def backend(self) -> str:
         """``firestore`` or ``sqlite``: where the data goes (known without opening anything)."""
-        settings = self._settings or load_settings()
-        return "firestore" if settings.use_firestore else "sqlite"
-
-    async def close(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack, self._services = None, None
-
-    async def __aenter__(self) -> FirestoreClient:
-        await self._open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
+        return "firestore" if self.settings.use_firestore else "sqlite"
 
     # -- sessions --------------------------------------------------------------------------------
 

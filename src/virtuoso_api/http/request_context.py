@@ -15,6 +15,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from virtuoso_api.http.errors import error_body
+from virtuoso_api.kit.correlation import correlation_id
 
 logger = logging.getLogger("virtuoso_api.http")
 
@@ -36,6 +37,7 @@ class RequestContextMiddleware:
         request_id = self._incoming_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
+        correlated = correlation_id.set(request_id)  # what events published while serving it carry
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -56,6 +58,7 @@ class RequestContextMiddleware:
             await _send_internal_error(send_with_id, request_id)
         finally:
             request_id_var.reset(token)
+            correlation_id.reset(correlated)
 
     @staticmethod
     def _incoming_id(scope: Scope) -> str | None:

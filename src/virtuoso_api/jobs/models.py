@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,8 @@ from virtuoso_api.kit.timestamps import UtcDatetime
 from virtuoso_api.virtuoso.ids import CheckpointId
 
 COLLECTION = "jobs"
+#: The ids this service gives jobs: 16 random hex digits, or 24 derived from an idempotency key.
+JOB_ID = re.compile(r"job_[0-9a-f]{16,24}")
 
 
 class JobKind(StrEnum):

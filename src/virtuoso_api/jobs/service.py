@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
@@ -39,24 +39,24 @@ from virtuoso_api.infra.tasks import Delivery, Finished, NewTask, RetryLater, Ta
 from virtuoso_api.jobs.handlers import JobHandlers, JobResult
 from virtuoso_api.jobs.models import (
     COLLECTION,
-    AsyncBatchRequest,
-    AsyncCommandRequest,
+    JOB_ID,
     Job,
     JobAccepted,
     JobKind,
     JobPage,
-    JobStats,
     JobStatus,
     Progress,
-    QueueStats,
-    Scheduling,
 )
 from virtuoso_api.jobs.runner import JobRun, RunDeps
+from virtuoso_api.jobs.stats import job_stats
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.ids import new_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.redact import redact
 from virtuoso_api.kit.timestamps import format_timestamp
+
+if TYPE_CHECKING:
+    from virtuoso_api.jobs.models import AsyncBatchRequest, AsyncCommandRequest, JobStats, Scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class JobService:
         if job is None or (
             caller is not None and job.owner != caller.user_id and not caller.allows(Scope.ADMIN)
         ):
-            raise NotFound(f"job {job_id} not found")
+            raise NotFound(_no_job(job_id))
         return job
 
     async def list(
@@ -210,37 +210,20 @@ class JobService:
         if job.status.finished:
             raise Conflict(f"job {job_id} has already {job.status.value}")
         now = format_timestamp(self._clock.now())
-        changes: dict[str, Any] = {"cancel_requested": True, "updated_at": now}
+        # The request is written before the status, and the answer read from that write: an attempt
+        # that starts the job meanwhile reads the request before it runs anything (handle_task,
+        # JobRun.cancelled), so "cancelled" is never answered for work that then runs.
+        document = await self._store.patch(COLLECTION, job_id, {"cancel_requested": True, "updated_at": now})
+        job = Job.model_validate(document.data)
+        if job.status.finished:
+            raise Conflict(f"job {job_id} has already {job.status.value}")
         if job.status is JobStatus.QUEUED:
-            changes |= {"status": JobStatus.CANCELLED.value, "finished_at": now}
-        document = await self._store.patch(COLLECTION, job_id, changes)
-        return Job.model_validate(document.data)
+            changes = {"status": JobStatus.CANCELLED.value, "finished_at": now}
+            job = Job.model_validate((await self._store.patch(COLLECTION, job_id, changes)).data)
+        return job
 
     async def stats(self) -> JobStats:
-        report = await self._tasks.queue.report()
-        counts = {status.value: await self._count(status) for status in JobStatus}
-        queues = None
-        if report.queues is not None:
-            queues = [
-                QueueStats(queue=q.queue, waiting=q.waiting, running=q.running, failed=q.failed)
-                for q in report.queues
-            ]
-        return JobStats(
-            backend=report.backend,
-            queues=queues,
-            pending_enqueues=await self._tasks.pending_enqueues(),
-            jobs=counts,
-        )
-
-    async def _count(self, status: JobStatus) -> int:
-        total, cursor = 0, None
-        while True:
-            page = await self._store.query(
-                Query(COLLECTION, (Filter("status", Op.EQ, status.value),), limit=1000, cursor=cursor)
-            )
-            total += len(page.documents)
-            if (cursor := page.next_cursor) is None:
-                return total
+        return await job_stats(self._store, self._tasks)
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -329,7 +312,7 @@ class JobService:
                 return failed
 
     async def _find(self, job_id: str) -> Job | None:
-        if not job_id.startswith("job_") or len(job_id) > 64:
+        if not JOB_ID.fullmatch(job_id):
             return None
         document = await self._store.get(COLLECTION, job_id)
         return None if document is None else Job.model_validate(document.data)
@@ -337,5 +320,14 @@ class JobService:
     async def _load(self, job_id: str) -> Job:
         job = await self._find(job_id)
         if job is None:
-            raise NotFound(f"job {job_id} not found")
+            raise NotFound(_no_job(job_id))
         return job
+
+
+def _no_job(job_id: str) -> str:
+    """The 404's message: an id of another shape is quoted escaped and cut short (it is the
+    caller's input, and may be long or hold control characters)."""
+    if JOB_ID.fullmatch(job_id):
+        return f"job {job_id} not found"
+    shown = ascii(job_id[:40]) + ("..." if len(job_id) > 40 else "")
+    return f"job {shown} not found: job ids look like job_5d2776f59ef2fc3e"

@@ -44,3 +44,15 @@ def _json_boolean(value: Any) -> bool:
 
 #: A boolean field: ``true`` or ``false``; not ``0``, ``1`` or ``"yes"``.
 JsonBool = Annotated[bool, BeforeValidator(_json_boolean)]
+
+
+def not_null(schema: dict[str, Any]) -> None:
+    """For ``Field(json_schema_extra=not_null)``: a PATCH field that may be left out but is refused as
+    ``null`` (``str | None = None`` only to tell "left out"). Its document offers no null, and no null
+    default."""
+    options = [option for option in schema.pop("anyOf", []) if option != {"type": "null"}]
+    if len(options) == 1:
+        schema.update(options[0])
+    elif options:
+        schema["anyOf"] = options
+    schema.pop("default", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from tenacity import (
@@ -16,7 +17,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from virtuoso_api.config import Settings
 from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.kit.clock import Clock
 from virtuoso_api.resilience.breaker import CircuitBreaker
 from virtuoso_api.resilience.retry import RetryBudget
 
@@ -50,6 +53,21 @@ class RemoteCall:
         self.budget = budget
         self.breaker = breaker
         self._sleep = sleep  # tests pass one that records the pauses instead of waiting them out
+
+    @classmethod
+    def from_settings(cls, backend: str, settings: Settings, *, clock: Clock) -> RemoteCall:
+        """The calls of a cloud backend (Firestore, Cloud Tasks...): the ``REMOTE_*`` budget and a
+        breaker open for ``BREAKER_COOLDOWN_SECONDS`` on ``clock``."""
+        return cls(
+            backend,
+            budget=RetryBudget(
+                deadline_seconds=settings.remote_retry_deadline_seconds,
+                attempt_seconds=settings.remote_attempt_timeout_seconds,
+            ),
+            breaker=CircuitBreaker(
+                backend, clock=clock, cooldown=timedelta(seconds=settings.breaker_cooldown_seconds)
+            ),
+        )
 
     async def __call__(
         self,

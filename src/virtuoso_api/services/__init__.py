@@ -23,9 +23,11 @@ from virtuoso_api.cache.service import CacheService
 from virtuoso_api.commands.service import CommandService
 from virtuoso_api.config import Settings
 from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.events.service import EventsService
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.idempotency.service import IdempotencyService
 from virtuoso_api.infra.documents import Documents, DocumentStore, build_documents
+from virtuoso_api.infra.events import Events, build_events
 from virtuoso_api.infra.outbox import Outbox, build_outbox
 from virtuoso_api.infra.tasks import Tasks, build_tasks
 from virtuoso_api.jobs.handlers import BatchJob, CommandJob, JobHandlers
@@ -40,13 +42,26 @@ from virtuoso_api.secrets import SecretsService
 from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
+from virtuoso_api.webhooks.service import WebhookService
 
-__all__ = ["Services", "VirtuosoConnection"]
+__all__ = ["Capabilities", "Services", "VirtuosoConnection"]
 
 logger = logging.getLogger(__name__)
 
 _CLEANUP_EVERY_SECONDS = 600
 _OUTBOX_FLUSH_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What the ``build_*`` factories made, each already local or Google Cloud as the flags say."""
+
+    outbox: Outbox
+    documents: Documents
+    events: Events
+    secrets: SecretsService
+    virtuoso: VirtuosoConnection
+    tasks: Tasks
 
 
 @dataclass
@@ -66,6 +81,8 @@ class Services:
     tasks: Tasks
     jobs: JobService
     secrets: SecretsService
+    events: EventsService
+    webhooks: WebhookService
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -83,42 +100,42 @@ class Services:
         command that runs once does without them."""
         clock = clock or SystemClock()
         async with contextlib.AsyncExitStack() as stack:
-            outbox = await stack.enter_async_context(build_outbox(settings, clock=clock))
-            documents = await stack.enter_async_context(build_documents(settings, clock=clock, outbox=outbox))
-            secrets = await stack.enter_async_context(build_secrets_service(settings, clock=clock))
-            virtuoso = await stack.enter_async_context(build_virtuoso(settings, clock=clock, secrets=secrets))
-            tasks = await stack.enter_async_context(build_tasks(settings, clock=clock, outbox=outbox))
-            services = cls._wire(settings, clock, outbox, documents, virtuoso, tasks, secrets)
+            enter = stack.enter_async_context
+            outbox = await enter(build_outbox(settings, clock=clock))
+            documents = await enter(build_documents(settings, clock=clock, outbox=outbox))
+            events = await enter(build_events(settings, clock=clock))
+            secrets = await enter(build_secrets_service(settings, clock=clock))
+            virtuoso = await enter(build_virtuoso(settings, clock=clock, secrets=secrets))
+            tasks = await enter(build_tasks(settings, clock=clock, outbox=outbox))
+            built = Capabilities(outbox, documents, events, secrets, virtuoso, tasks)
+            services = cls._wire(settings, clock, built)
             stack.push_async_callback(services._shut_down)
             if background:
-                await stack.enter_async_context(running_periodically(services._periodic_jobs()))
+                await enter(running_periodically(services._periodic_jobs()))
                 for job in (job for needs in services.needs for job in needs.at_start):
                     task = asyncio.create_task(_logged(job))
                     stack.push_async_callback(_cancel, task)
                 # Local queue: this process runs tasks too (stopped first at shutdown, entered last).
-                await stack.enter_async_context(tasks.dispatching(services.jobs.handle_task))
+                await enter(tasks.dispatching(services.jobs.handle_task))
             yield services
 
     @classmethod
-    def _wire(
-        cls,
-        settings: Settings,
-        clock: Clock,
-        outbox: Outbox,
-        documents: Documents,
-        virtuoso: VirtuosoConnection,
-        tasks: Tasks,
-        secrets: SecretsService,
-    ) -> Services:
-        store = documents.store
-        sessions = SessionService(store, clock=clock, ttl_seconds=settings.session_ttl_seconds)
-        history = HistoryService(store, clock=clock, writes=documents.writes)
+    def _wire(cls, settings: Settings, clock: Clock, built: Capabilities) -> Services:
+        store = built.documents.store
+        writes = built.documents.writes
+        virtuoso = built.virtuoso
+        events = EventsService(built.events, built.outbox, clock=clock, data_dir=settings.data_dir)
+        publisher = events.publisher
+        sessions = SessionService(
+            store, clock=clock, ttl_seconds=settings.session_ttl_seconds, events=publisher
+        )
+        history = HistoryService(store, clock=clock, writes=writes)
         # The longest a Virtuoso call can take: every attempt timing out, with the pauses between.
         longest = timedelta(seconds=settings.virtuoso_timeout_seconds * settings.virtuoso_retry_attempts + 10)
         runs = RunService(
             virtuoso=virtuoso.client,
             store=store,
-            writes=documents.writes,
+            writes=writes,
             clock=clock,
             sleep=sleeper(clock),
             policy=PollPolicy(
@@ -134,12 +151,15 @@ class Services:
             sessions=sessions,
             history=history,
             store=store,
-            writes=documents.writes,
+            writes=writes,
             clock=clock,
             position_trust_seconds=settings.step_position_cache_seconds,
             longest_virtuoso_call=longest,
+            events=publisher,
         )
-        api_keys = ApiKeyService(store, clock=clock, cache_seconds=settings.api_key_cache_seconds)
+        api_keys = ApiKeyService(
+            store, clock=clock, cache_seconds=settings.api_key_cache_seconds, events=publisher
+        )
         idempotency = IdempotencyService(store, clock=clock)
         cache = CacheService(store, clock=clock, default_ttl_seconds=settings.cache_ttl_seconds)
         handlers = JobHandlers()
@@ -155,8 +175,9 @@ class Services:
             claim_lease=longest + timedelta(seconds=30),
         )
         jobs = JobService(
-            store, tasks=tasks, idempotency=idempotency, handlers=handlers, deps=run_deps, clock=clock
+            store, tasks=built.tasks, idempotency=idempotency, handlers=handlers, deps=run_deps, clock=clock
         )
+        webhooks = WebhookService(store, built.events.bus, clock=clock, events=publisher, settings=settings)
         needs = [
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),
@@ -164,16 +185,18 @@ class Services:
             idempotency.needs(),
             commands.needs(),
             jobs.needs(),
-            tasks.needs(),
+            built.tasks.needs(),
             runs.needs(),
-            secrets.needs(),
+            built.secrets.needs(),
             virtuoso.needs(),
+            events.needs(),
+            webhooks.needs(),
         ]
         return cls(
             settings=settings,
             clock=clock,
-            outbox=outbox,
-            documents_capability=documents,
+            outbox=built.outbox,
+            documents_capability=built.documents,
             api_keys=api_keys,
             sessions=sessions,
             history=history,
@@ -182,9 +205,11 @@ class Services:
             virtuoso=virtuoso,
             runs=runs,
             commands=commands,
-            tasks=tasks,
+            tasks=built.tasks,
             jobs=jobs,
-            secrets=secrets,
+            secrets=built.secrets,
+            events=events,
+            webhooks=webhooks,
             needs=needs,
         )
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from virtuoso_api.kit.json_values import JsonBool
+from virtuoso_api.kit.json_values import JsonBool, not_null
 from virtuoso_api.kit.metadata import Metadata
 from virtuoso_api.kit.text import Text
 from virtuoso_api.kit.timestamps import UtcDatetime
-from virtuoso_api.virtuoso.ids import CHECKPOINT_ID_SCHEMA, CheckpointId
+from virtuoso_api.virtuoso.ids import CheckpointId
 
 SESSIONS = "sessions"
 ACTIVE_SESSIONS = "active_sessions"
@@ -44,21 +44,14 @@ class SessionCreate(BaseModel):
     activate: JsonBool = Field(default=False, description="Also make it the caller's active session")
 
 
-def _without_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-
-
 class SessionUpdate(BaseModel):
     """Only the fields present are changed. ``metadata`` is replaced as a whole (``null`` clears it);
     ``name: null`` removes the name; a session's checkpoint can be changed but not removed."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # Left out, the checkpoint stays; null is refused (below), so the document offers neither null
-    # nor a null default.
-    checkpoint_id: Annotated[CheckpointId | None, WithJsonSchema(CHECKPOINT_ID_SCHEMA)] = Field(
-        default=None, json_schema_extra=_without_default
-    )
+    # Left out, the checkpoint stays; null is refused (below), and not offered.
+    checkpoint_id: CheckpointId | None = Field(default=None, json_schema_extra=not_null)
     name: Text | None = Field(default=None, max_length=200)
     metadata: Metadata | None = None
 

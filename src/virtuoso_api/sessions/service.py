@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from virtuoso_api.errors import Conflict, NotFound
+from virtuoso_api.events import EventPublisher, EventType
 from virtuoso_api.infra.documents import (
     UNSET,
     Document,
@@ -32,8 +33,11 @@ from virtuoso_api.sessions.models import ACTIVE_SESSIONS, SESSIONS, Session, Ses
 
 
 class SessionService:
-    def __init__(self, store: DocumentStore, *, clock: Clock, ttl_seconds: int) -> None:
+    def __init__(
+        self, store: DocumentStore, *, clock: Clock, ttl_seconds: int, events: EventPublisher
+    ) -> None:
         self._store = store
+        self._events = events
         self._clock = clock
         self._ttl = timedelta(seconds=ttl_seconds)
         self._touch_after = min(timedelta(minutes=1), self._ttl / 10)
@@ -73,6 +77,7 @@ class SessionService:
             raise Conflict(f"session {session.session_id} already exists") from exc
         if activate:
             await self._set_active(user_id, session.session_id)
+        await self._announce(EventType.SESSION_CREATED, session)
         return SessionView(**session.model_dump(), expires_at=expires_at, active=activate)
 
     async def find(self, session_id: str) -> Session | None:
@@ -105,11 +110,21 @@ class SessionService:
         return await self._view(user_id, document)
 
     async def delete(self, user_id: str, session_id: str) -> None:
-        await self._owned(user_id, session_id)
+        document = await self._owned(user_id, session_id)
         operations: list[Put | Remove] = [Remove(SESSIONS, session_id)]
         if await self._active_id(user_id) == session_id:
             operations.append(Remove(ACTIVE_SESSIONS, user_id))
         await self._store.write_batch(operations)
+        await self._announce(EventType.SESSION_ENDED, Session.model_validate(document.data), reason="deleted")
+
+    async def _announce(self, kind: EventType, session: Session, **extra: str) -> None:
+        data = {
+            "session_id": session.session_id,
+            "checkpoint_id": session.checkpoint_id,
+            "name": session.name,
+        }
+        subject = f"session/{session.session_id}"
+        await self._events.publish_or_log(kind, {**data, **extra}, owner=session.user_id, subject=subject)
 
     async def list(self, user_id: str) -> list[SessionView]:
         """The caller's live sessions, newest first."""

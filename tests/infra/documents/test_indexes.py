@@ -67,3 +67,16 @@ def test_runs_of_a_user_newest_first_and_unfinished_runs_by_last_check() -> None
     assert [("user_id", "ASCENDING"), ("started_at", "DESCENDING")] in indexes
     assert [("user_id", "ASCENDING"), ("goal_id", "ASCENDING"), ("started_at", "DESCENDING")] in indexes
     assert [("finished", "ASCENDING"), ("checked_at", "ASCENDING")] in indexes
+
+
+def test_webhook_queries_are_indexed() -> None:
+    assert [("owner", "ASCENDING"), ("created_at", "DESCENDING")] in composite("webhooks")
+    deliveries = composite("webhook_deliveries")
+    for index in (
+        [("state", "ASCENDING"), ("next_attempt_at", "ASCENDING")],  # what is due
+        [("webhook_id", "ASCENDING"), ("created_at", "DESCENDING")],  # a webhook's delivery log
+        [("webhook_id", "ASCENDING"), ("state", "ASCENDING"), ("created_at", "DESCENDING")],
+        [("owner", "ASCENDING"), ("state", "ASCENDING"), ("created_at", "DESCENDING")],  # dead letters
+        [("state", "ASCENDING"), ("created_at", "DESCENDING")],
+    ):
+        assert index in deliveries

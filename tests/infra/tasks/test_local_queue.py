@@ -1,4 +1,5 @@
-"""The local queue's own promises: leases, redelivery after a dead process, backoff, the last error."""
+"""The local queue's own promises: leases, redelivery after a dead process, backoff, the last error,
+priority order. What both adapters promise is in ``test_contract.py``."""
 
 from __future__ import annotations
 
@@ -8,17 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from virtuoso_api.infra.tasks import (
-    Delivery,
-    Finished,
-    LocalDispatcher,
-    NewTask,
-    RetryLater,
-    SqliteTaskQueue,
-    TaskOutcome,
-    TaskRetry,
-)
-from virtuoso_api.infra.tasks.dispatcher import dispatching
+from virtuoso_api.infra.tasks import NewTask, SqliteTaskQueue, TaskRetry
 from virtuoso_api.kit.clock import ManualClock
 
 RETRY = TaskRetry(max_attempts=3, min_backoff=10, max_backoff=300, max_doublings=3)
@@ -114,59 +105,13 @@ async def test_a_last_attempt_whose_process_died_fails_the_task(tmp_path: Path, 
     await queue.close()
 
 
-async def test_high_priority_first_and_a_delay_is_kept(tmp_path: Path, clock: ManualClock) -> None:
+async def test_high_priority_is_taken_first(tmp_path: Path, clock: ManualClock) -> None:
     queue = queue_at(tmp_path, clock)
-    await queue.enqueue(NewTask(name="later", kind="command", payload={}, delay_seconds=60))
     await queue.enqueue(NewTask(name="normal", kind="command", payload={}))
     await queue.enqueue(NewTask(name="urgent", kind="command", payload={}, priority="high"))
     order = []
     while (task := await queue.claim("me", 30)) is not None:
-        order.append((task.name, task.queue))
+        order.append(task.name)
         await queue.complete(task.name, "me")
-    assert order == [("urgent", "virtuoso-command-high"), ("normal", "virtuoso-command")]
-    clock.advance(timedelta(seconds=60))
-    task = await queue.claim("me", 30)
-    assert task is not None
-    assert task.name == "later"
-    await queue.close()
-
-
-async def test_the_dispatcher_runs_the_handler_and_applies_its_answer(
-    tmp_path: Path, clock: ManualClock
-) -> None:
-    queue = queue_at(tmp_path, clock)
-    seen: list[tuple[str, int, bool]] = []
-
-    async def handler(delivery: Delivery) -> TaskOutcome:
-        seen.append((delivery.name, delivery.attempt, delivery.is_last))
-        if delivery.name == "flaky" and delivery.attempt == 1:
-            return RetryLater("not yet")
-        if delivery.name == "bug":
-            raise RuntimeError("a bug")
-        return Finished()
-
-    dispatcher = LocalDispatcher(queue, handler, concurrency=2, lease_seconds=30, poll_seconds=0.01)
-    async with dispatching(dispatcher):
-        for name in ("ok", "flaky", "bug"):
-            await queue.enqueue(NewTask(name=name, kind="command", payload={}))
-        for _ in range(500):
-            if dispatcher.finished >= 3:
-                break
-            await asyncio.sleep(0.01)
-        clock.advance(timedelta(seconds=10))
-        for _ in range(500):
-            if dispatcher.finished >= 5:
-                break
-            await asyncio.sleep(0.01)
-    assert sorted(seen) == [
-        ("bug", 1, False),
-        ("bug", 2, False),
-        ("flaky", 1, False),
-        ("flaky", 2, False),
-        ("ok", 1, False),
-    ]
-    bug = await queue.get("bug")
-    assert bug is not None
-    assert (bug.state, bug.last_error) == ("waiting", "RuntimeError: a bug")
-    assert (await queue.get("flaky")) is not None
+    assert order == ["urgent", "normal"]
     await queue.close()

@@ -6,7 +6,6 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 
 from virtuoso_api.config import Settings
 from virtuoso_api.errors import Misconfigured
@@ -33,7 +32,7 @@ from virtuoso_api.infra.documents.port import (
 from virtuoso_api.infra.documents.writes import DirectWrites, DurableWrites, OutboxWrites
 from virtuoso_api.infra.outbox import Outbox
 from virtuoso_api.kit.clock import Clock
-from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
+from virtuoso_api.resilience import RemoteCall
 
 __all__ = [
     "MAX_BATCH_OPERATIONS",
@@ -104,16 +103,7 @@ async def build_documents(settings: Settings, *, clock: Clock, outbox: Outbox) -
         # Imported here: the google libraries are the optional ``gcp`` extra.
         from virtuoso_api.infra.documents.firestore import FirestoreDocumentStore
 
-        remote = RemoteCall(
-            "firestore",
-            budget=RetryBudget(
-                deadline_seconds=settings.remote_retry_deadline_seconds,
-                attempt_seconds=settings.remote_attempt_timeout_seconds,
-            ),
-            breaker=CircuitBreaker(
-                "firestore", clock=clock, cooldown=timedelta(seconds=settings.breaker_cooldown_seconds)
-            ),
-        )
+        remote = RemoteCall.from_settings("firestore", settings, clock=clock)
         store = FirestoreDocumentStore.from_settings(settings, clock=clock, remote=remote)
         writes = OutboxWrites(store, outbox)
     else:

@@ -88,6 +88,41 @@ def immediate(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection
     return result
 
 
+class SerialConnection:
+    """One connection to a small SQLite file of its own (the outbox's log, the local task queue),
+    used by one call at a time: each call is a plain function run in a worker thread, in an
+    :func:`immediate` transaction when it writes. A SQLite failure becomes
+    :class:`BackendUnavailable` for ``backend``, saying ``what`` failed."""
+
+    def __init__(
+        self, path: Path, *, schema: str, backend: str, what: str, synchronous: str = "FULL"
+    ) -> None:
+        private_dir(path.parent)
+        private_file(path)
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        _use_wal(self._connection)
+        self._connection.execute(f"PRAGMA synchronous = {synchronous}")
+        self._connection.executescript(schema)
+        self._lock = asyncio.Lock()
+        self._backend = backend
+        self._what = what
+
+    async def run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
+        def transaction(connection: sqlite3.Connection) -> T:
+            return immediate(connection, work) if write else work(connection)
+
+        async with self._lock:
+            try:
+                return await asyncio.to_thread(transaction, self._connection)
+            except sqlite3.DatabaseError as exc:
+                raise BackendUnavailable(self._backend, f"{self._what} failed: {exc}") from exc
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._connection.close()
+
+
 def _dump(data: JsonObject) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -320,6 +355,11 @@ class SqliteDocumentStore:
 
     async def close(self) -> None:
         async with self._write_lock:
+            # Reads in flight finish first: closing a connection another thread is using crashes the
+            # process (background consumers read while a test or a shutdown closes the store).
+            readers = [await self._readers.get() for _ in self._all[1:]]
             for connection in self._all:
                 connection.close()
+            for reader in readers:  # closed: a later read fails as "unavailable" instead of waiting
+                self._readers.put_nowait(reader)
             self._all.clear()

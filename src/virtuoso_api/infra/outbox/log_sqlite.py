@@ -8,24 +8,17 @@ file (``INTEGER PRIMARY KEY AUTOINCREMENT`` under ``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-from virtuoso_api.errors import BackendUnavailable
-from virtuoso_api.infra.documents.sqlite import immediate
+from virtuoso_api.infra.documents.sqlite import SerialConnection
 from virtuoso_api.kit.clock import Clock
-from virtuoso_api.kit.files import private_dir, private_file
 from virtuoso_api.kit.timestamps import format_timestamp
 
-T = TypeVar("T")
-
-_BUSY_TIMEOUT_MS: Final = 10_000
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS entries (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -75,24 +68,8 @@ class SqliteOutboxLog:
     """Entries per channel in order, their dead letters, the pending counts and a flusher lease."""
 
     def __init__(self, path: Path, *, clock: Clock) -> None:
-        private_dir(path.parent)
-        private_file(path)
         self._clock = clock
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        self._connection.execute("PRAGMA journal_mode = WAL")
-        self._connection.executescript(_SCHEMA)
-        self._lock = asyncio.Lock()
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
-        def transaction(connection: sqlite3.Connection) -> T:
-            return immediate(connection, work) if write else work(connection)
-
-        async with self._lock:
-            try:
-                return await asyncio.to_thread(transaction, self._connection)
-            except sqlite3.DatabaseError as exc:
-                raise BackendUnavailable("outbox", f"the local outbox file failed: {exc}") from exc
+        self._file = SerialConnection(path, schema=_SCHEMA, backend="outbox", what="the local outbox file")
 
     def _now(self) -> str:
         return format_timestamp(self._clock.now())
@@ -107,11 +84,11 @@ class SqliteOutboxLog:
             )
             return int(cursor.lastrowid or 0)
 
-        return await self._run(work, write=True)
+        return await self._file.run(work, write=True)
 
     async def head(self, channel: str, limit: int = 100) -> list[LogEntry]:
         """The oldest entries of a channel, oldest first."""
-        rows = await self._run(
+        rows = await self._file.run(
             lambda c: c.execute(
                 "SELECT seq, channel, payload, accepted_at FROM entries WHERE channel = ? "
                 "ORDER BY seq LIMIT ?",
@@ -121,7 +98,7 @@ class SqliteOutboxLog:
         return [LogEntry(seq, name, json.loads(payload), at) for seq, name, payload, at in rows]
 
     async def remove(self, seq: int) -> None:
-        await self._run(lambda c: c.execute("DELETE FROM entries WHERE seq = ?", (seq,)), write=True)
+        await self._file.run(lambda c: c.execute("DELETE FROM entries WHERE seq = ?", (seq,)), write=True)
 
     async def dead_letter(self, entry: LogEntry, reason: str) -> None:
         """Set aside an entry its backend refuses for good, atomically with its removal."""
@@ -134,10 +111,10 @@ class SqliteOutboxLog:
             )
             connection.execute("DELETE FROM entries WHERE seq = ?", (entry.seq,))
 
-        await self._run(work, write=True)
+        await self._file.run(work, write=True)
 
     async def dead_letters(self, channel: str, limit: int = 100) -> list[DeadLetter]:
-        rows = await self._run(
+        rows = await self._file.run(
             lambda c: c.execute(
                 "SELECT seq, channel, payload, accepted_at, reason, failed_at FROM dead "
                 "WHERE channel = ? ORDER BY seq LIMIT ?",
@@ -152,11 +129,11 @@ class SqliteOutboxLog:
     async def pending(self, channel: str | None = None) -> int:
         """Entries waiting (in one channel, or in all): one read of the stored counts."""
         if channel is None:
-            row = await self._run(
+            row = await self._file.run(
                 lambda c: c.execute("SELECT COALESCE(SUM(pending), 0) FROM counts").fetchone()
             )
         else:
-            row = await self._run(
+            row = await self._file.run(
                 lambda c: c.execute("SELECT pending FROM counts WHERE channel = ?", (channel,)).fetchone()
             )
         return int(row[0]) if row else 0
@@ -177,11 +154,10 @@ class SqliteOutboxLog:
             )
             return True
 
-        return await self._run(work, write=True)
+        return await self._file.run(work, write=True)
 
     async def release_lease(self, owner: str) -> None:
-        await self._run(lambda c: c.execute("DELETE FROM lease WHERE owner = ?", (owner,)), write=True)
+        await self._file.run(lambda c: c.execute("DELETE FROM lease WHERE owner = ?", (owner,)), write=True)
 
     async def close(self) -> None:
-        async with self._lock:
-            self._connection.close()
+        await self._file.close()

@@ -13,7 +13,6 @@ import contextlib
 import importlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 from typing import Any, Protocol
 
 from virtuoso_api.config import Settings
@@ -34,10 +33,11 @@ from virtuoso_api.infra.tasks.port import (
     TaskQueue,
     TaskRetry,
     queue_name,
+    run_handler,
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
-from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
+from virtuoso_api.resilience import RemoteCall
 
 __all__ = [
     "Delivery",
@@ -60,6 +60,7 @@ __all__ = [
     "build_tasks",
     "check_libraries",
     "queue_name",
+    "run_handler",
 ]
 
 CHANNEL = "tasks"
@@ -159,16 +160,7 @@ async def build_tasks(settings: Settings, *, clock: Clock, outbox: Outbox) -> As
     from virtuoso_api.infra.tasks.gcp_cloud_tasks import CloudTasksQueue, build_client
     from virtuoso_api.infra.tasks.gcp_oidc import OidcVerifier
 
-    remote = RemoteCall(
-        "cloud-tasks",
-        budget=RetryBudget(
-            deadline_seconds=settings.remote_retry_deadline_seconds,
-            attempt_seconds=settings.remote_attempt_timeout_seconds,
-        ),
-        breaker=CircuitBreaker(
-            "cloud-tasks", clock=clock, cooldown=timedelta(seconds=settings.breaker_cooldown_seconds)
-        ),
-    )
+    remote = RemoteCall.from_settings("cloud-tasks", settings, clock=clock)
     # Settings refuse USE_CLOUD_TASKS without these; the asserts tell the type checker.
     assert settings.gcp_project_id
     assert settings.public_base_url

@@ -21,8 +21,7 @@ from collections.abc import AsyncIterator
 
 from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.infra.tasks.local_sqlite import LeasedTask, SqliteTaskQueue
-from virtuoso_api.infra.tasks.port import Delivery, Finished, RetryLater, TaskHandler, TaskOutcome
-from virtuoso_api.kit.redact import redact
+from virtuoso_api.infra.tasks.port import Delivery, Finished, TaskHandler, TaskOutcome, run_handler
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +91,8 @@ class LocalDispatcher:
             max_attempts=self._queue.retry.max_attempts,
             queue=task.queue,
         )
-        work: asyncio.Task[TaskOutcome] = asyncio.ensure_future(self._handler(delivery))
+        # A bug in a handler must not stop the dispatcher: run_handler makes it a RetryLater.
+        work: asyncio.Task[TaskOutcome] = asyncio.ensure_future(run_handler(self._handler, delivery))
         keeper = asyncio.create_task(self._keep_lease(task, work))
         try:
             outcome = await work
@@ -101,9 +101,6 @@ class LocalDispatcher:
                 logger.warning("task %s: lease lost; another process runs it now", task.name)
                 return
             raise  # shutting down: stop() hands the task back
-        except Exception as exc:  # a bug in a handler must not stop the dispatcher
-            logger.exception("task %s: handler failed", task.name)
-            outcome = RetryLater(redact(f"{type(exc).__name__}: {exc}")[:2000])
         finally:
             keeper.cancel()
         try:

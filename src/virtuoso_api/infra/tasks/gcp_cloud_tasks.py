@@ -17,8 +17,7 @@ Every call goes through the resilience kit (``REMOTE_*`` budget, breaker). Impor
 from __future__ import annotations
 
 import json
-import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from google.api_core import exceptions as api_exceptions
@@ -103,8 +102,9 @@ class CloudTasksQueue:
         }
         if task.delay_seconds > 0:
             due = timestamp_pb2.Timestamp()
-            # Cloud Tasks keeps its own time: the delay is counted from the wall clock, not the service's.
-            due.FromSeconds(int(time.time() + task.delay_seconds))
+            # Cloud Tasks keeps its own time: the delay is counted from the wall clock, not the service's
+            # (to the nanosecond: whole seconds would schedule up to a second early).
+            due.FromDatetime(datetime.now(UTC) + timedelta(seconds=task.delay_seconds))
             created["schedule_time"] = due
         try:
             await self._remote(

@@ -27,23 +27,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-from virtuoso_api.errors import BackendUnavailable
-from virtuoso_api.infra.documents.sqlite import immediate
+from virtuoso_api.infra.documents.sqlite import SerialConnection
 from virtuoso_api.infra.tasks.port import NewTask, QueueDepth, QueueReport, TaskRetry, queue_name
 from virtuoso_api.kit.clock import Clock
-from virtuoso_api.kit.files import private_dir, private_file
 from virtuoso_api.kit.timestamps import format_timestamp
 
-T = TypeVar("T")
-
 KEEP_FINISHED: Final = timedelta(days=1)
-_BUSY_TIMEOUT_MS: Final = 10_000
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS tasks (
     name        TEXT PRIMARY KEY,
@@ -92,29 +86,15 @@ class SqliteTaskQueue:
     backend = "local"
 
     def __init__(self, path: Path, *, clock: Clock, retry: TaskRetry, prefix: str = "virtuoso") -> None:
-        private_dir(path.parent)
-        private_file(path)
         self._clock = clock
         self.retry = retry
         self._prefix = prefix
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        self._connection.execute("PRAGMA journal_mode = WAL")
-        self._connection.execute("PRAGMA synchronous = NORMAL")  # WAL: safe against a process crash
-        self._connection.executescript(_SCHEMA)
-        self._lock = asyncio.Lock()
+        # synchronous NORMAL: in WAL mode, safe against a process crash (the failure leases are for).
+        self._file = SerialConnection(
+            path, schema=_SCHEMA, backend="tasks", what="the local task queue file", synchronous="NORMAL"
+        )
         #: Set when this process enqueues, so its dispatcher need not wait for the next poll.
         self.arrived = asyncio.Event()
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
-        def transaction(connection: sqlite3.Connection) -> T:
-            return immediate(connection, work) if write else work(connection)
-
-        async with self._lock:
-            try:
-                return await asyncio.to_thread(transaction, self._connection)
-            except sqlite3.DatabaseError as exc:
-                raise BackendUnavailable("tasks", f"the local task queue file failed: {exc}") from exc
 
     def _at(self, seconds: float = 0.0) -> str:
         return format_timestamp(self._clock.now() + timedelta(seconds=seconds))
@@ -139,7 +119,7 @@ class SqliteTaskQueue:
             )
             return cursor.rowcount == 1
 
-        created = await self._run(work, write=True)
+        created = await self._file.run(work, write=True)
         if created:
             self.arrived.set()
         return created
@@ -176,12 +156,12 @@ class SqliteTaskQueue:
             ).fetchone()
             return LeasedTask(name, queue, kind, json.loads(payload), attempts)
 
-        return await self._run(work, write=True)
+        return await self._file.run(work, write=True)
 
     async def renew(self, name: str, owner: str, lease_seconds: float) -> bool:
         """Extend ``owner``'s lease; ``False`` if it is no longer ``owner``'s (it ran out and was taken)."""
         until = self._at(lease_seconds)
-        return await self._run(
+        return await self._file.run(
             lambda c: (
                 c.execute(
                     "UPDATE tasks SET lease_until = ? "
@@ -201,7 +181,7 @@ class SqliteTaskQueue:
 
     async def _finish(self, name: str, owner: str, state: str, error: str | None) -> bool:
         now = self._at()
-        return await self._run(
+        return await self._file.run(
             lambda c: (
                 c.execute(
                     "UPDATE tasks SET state = ?, finished_at = ?, last_error = COALESCE(?, last_error), "
@@ -242,11 +222,11 @@ class SqliteTaskQueue:
             )
             return True
 
-        return await self._run(work, write=True)
+        return await self._file.run(work, write=True)
 
     async def release(self, name: str, owner: str) -> None:
         """Hand back a task this process will not finish (shutting down): due now, attempt not counted."""
-        await self._run(
+        await self._file.run(
             lambda c: c.execute(
                 "UPDATE tasks SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_owner = NULL, "
                 "lease_until = NULL WHERE name = ? AND state = 'leased' AND lease_owner = ?",
@@ -256,7 +236,7 @@ class SqliteTaskQueue:
         )
 
     async def get(self, name: str) -> StoredTask | None:
-        row = await self._run(
+        row = await self._file.run(
             lambda c: c.execute(
                 "SELECT name, queue, state, attempts, due_at, last_error FROM tasks WHERE name = ?", (name,)
             ).fetchone()
@@ -264,7 +244,7 @@ class SqliteTaskQueue:
         return None if row is None else StoredTask(*row)
 
     async def report(self) -> QueueReport:
-        rows = await self._run(
+        rows = await self._file.run(
             lambda c: c.execute(
                 "SELECT queue, state, COUNT(*) FROM tasks WHERE state != 'done' GROUP BY queue, state"
             ).fetchall()
@@ -283,7 +263,7 @@ class SqliteTaskQueue:
     async def purge_finished(self) -> int:
         """Forget tasks that finished more than :data:`KEEP_FINISHED` ago (their names free again)."""
         before = format_timestamp(self._clock.now() - KEEP_FINISHED)
-        return await self._run(
+        return await self._file.run(
             lambda c: (
                 c.execute(
                     "DELETE FROM tasks WHERE state IN ('done', 'failed') AND finished_at < ?", (before,)
@@ -293,8 +273,7 @@ class SqliteTaskQueue:
         )
 
     async def ping(self) -> None:
-        await self._run(lambda c: c.execute("SELECT 1").fetchone())
+        await self._file.run(lambda c: c.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
-        async with self._lock:
-            self._connection.close()
+        await self._file.close()

@@ -19,10 +19,15 @@ Semantics both adapters keep:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, TypeAlias
+
+from virtuoso_api.kit.redact import redact
+
+logger = logging.getLogger(__name__)
 
 TaskKind: TypeAlias = str
 Priority = Literal["high", "normal"]
@@ -123,6 +128,16 @@ class RetryLater:
 
 TaskOutcome: TypeAlias = Finished | RetryLater
 TaskHandler: TypeAlias = Callable[[Delivery], Awaitable[TaskOutcome]]
+
+
+async def run_handler(handler: TaskHandler, delivery: Delivery) -> TaskOutcome:
+    """The handler's outcome; an exception it raises (a bug) is a :class:`RetryLater` with its
+    redacted text as the error, on either backend, so the task is tried again and the error kept."""
+    try:
+        return await handler(delivery)
+    except Exception as exc:
+        logger.exception("task %s: handler failed", delivery.name)
+        return RetryLater(redact(f"{type(exc).__name__}: {exc}")[:2000])
 
 
 @dataclass(frozen=True, slots=True)

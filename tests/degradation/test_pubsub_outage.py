@@ -1,0 +1,98 @@
+"""Events through a Pub/Sub outage, for real: the emulator is stopped while commands run, and started
+again. Every event accepted meanwhile waits in the local outbox and is published once, in order, when
+Pub/Sub answers; the commands themselves never notice."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.fixtures.pubsub_emulator import PubSubEmulator, pubsub_emulator_or_skip
+from tests.support import MakeKey, auth
+from virtuoso_api.app import create_app
+from virtuoso_api.config import Settings
+from virtuoso_api.errors import BackendUnavailable
+from virtuoso_api.infra.events import SubscriptionSpec
+from virtuoso_api.kit.clock import ManualClock
+from virtuoso_api.services import Services
+
+pytestmark = pytest.mark.pubsub
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[PubSubEmulator]:
+    """An emulator of this test's own, so stopping it disturbs no other test."""
+    private = PubSubEmulator(pubsub_emulator_or_skip(), tmp_path / "emulator")
+    private.start()
+    yield private
+    private.stop()
+
+
+@pytest.fixture
+async def app(settings: Settings, emulator: PubSubEmulator, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    on_pubsub = settings.model_copy(
+        update={
+            "use_pubsub": True,
+            "gcp_project_id": "demo-outage",
+            "pubsub_emulator_host": emulator.host,
+            "remote_retry_deadline_seconds": 1.0,
+            "remote_attempt_timeout_seconds": 0.5,
+        }
+    )
+    application = create_app(on_pubsub, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def comment(client: httpx.AsyncClient, key: str, text: str) -> None:
+    body = {"command": "step-misc", "args": ["comment", text], "checkpoint_id": 1001}
+    answer = await client.post("/api/v1/commands", json=body, headers=auth(key))
+    assert answer.status_code == 201, answer.text
+
+
+async def test_events_accepted_while_pubsub_is_down_are_published_once_when_it_returns(
+    client: httpx.AsyncClient,
+    make_key: MakeKey,
+    services: Services,
+    emulator: PubSubEmulator,
+    clock: ManualClock,
+) -> None:
+    key = await make_key(name="ana")
+    bus = services.events.capability.bus
+    audit = SubscriptionSpec("audit", ordered=True)
+    await bus.subscribe(audit)
+    await comment(client, key, "before")
+
+    emulator.stop()
+    for n in range(3):
+        await comment(client, key, f"during {n}")
+    assert await services.events.publisher.pending() == 3
+
+    emulator.start()  # an emulator comes back empty: the subscription is made again, as a deploy would
+    for _ in range(20):  # the breaker's cooldown passes; a channel may refuse the first calls after a restart
+        clock.advance(timedelta(seconds=services.settings.breaker_cooldown_seconds + 1))
+        with contextlib.suppress(BackendUnavailable):
+            await bus.subscribe(audit)
+            break
+    for _ in range(20):  # flush as the periodic job does, until nothing waits
+        clock.advance(timedelta(seconds=services.settings.breaker_cooldown_seconds + 1))
+        await services.outbox.flush()
+        if await services.events.publisher.pending() == 0:
+            break
+    assert await services.events.publisher.pending() == 0
+    await services.outbox.flush()  # nothing more to publish: no duplicate
+
+    received = []
+    for _ in range(40):
+        batch = await bus.pull(audit.name, wait_seconds=0.5)
+        await bus.ack(audit.name, [r.ack_id for r in batch])
+        received += [json.loads(r.message.data) for r in batch]
+    commands = [e["data"]["args"][1] for e in received if e["type"] == "command.executed"]
+    assert commands == ["during 0", "during 1", "during 2"]
