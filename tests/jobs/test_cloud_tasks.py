@@ -90,8 +90,9 @@ async def test_the_seeds_facade_example_runs_on_the_emulator(
             state.add_checkpoint(state.goal(SEED.goal_id), "the seed's checkpoint", checkpoint_id=123)
             await cloud.services.sessions.create("facade", checkpoint_id=SEED.checkpoint_id, activate=True)
             for name, value in cloud.settings.public_view().items():  # the facade reads the environment
-                if value not in (None, "", []):
-                    monkeypatch.setenv(name, str(value))
+                if value not in (None, "", []):  # lists as the environment spells them: comma-separated
+                    text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+                    monkeypatch.setenv(name, text)
             await _run_the_seeds_example(cloud)
 
 
