@@ -12,7 +12,7 @@ from virtuoso_api.errors import Forbidden
 from virtuoso_api.history.models import HistoryFilters, HistoryPage
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.http.deps import StateKey
-from virtuoso_api.http.openapi import INVALID, declare, error
+from virtuoso_api.http.openapi import BAD_CURSOR, INVALID, OTHER_USER, declare
 from virtuoso_api.http.query import QueryFlag, QueryInstant
 from virtuoso_api.virtuoso.ids import CheckpointIdFilter
 
@@ -25,8 +25,8 @@ router = APIRouter(prefix="/commands", tags=["commands"])
     "/history",
     response_model=HistoryPage,
     responses=declare(
-        error(400, "The cursor is not one this service handed out for this query"),
-        error(403, "`user_id` names another user and the key lacks the admin scope"),
+        BAD_CURSOR,
+        OTHER_USER,
         INVALID,
     ),
 )

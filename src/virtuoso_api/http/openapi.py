@@ -66,6 +66,8 @@ FORBIDDEN: Final = error(403, "The key lacks the scope this route needs")
 TOO_LARGE: Final = error(413, "The body is larger than MAX_REQUEST_BYTES")
 UNSUPPORTED_MEDIA: Final = error(415, "The body is not sent as application/json")
 INVALID: Final = error(422, "The request is invalid; `details` names each field and why")
+BAD_CURSOR: Final = error(400, "The cursor is not one this service handed out for this query")
+OTHER_USER: Final = error(403, "`user_id` names another user and the key lacks the admin scope")
 UPSTREAM_REFUSED: Final = error(502, "Virtuoso refused the request; `details` keep its status and message")
 UNAVAILABLE: Final = error(
     503, "A backend (the documents store or Virtuoso) does not answer, or the service is starting"

@@ -18,7 +18,7 @@ from virtuoso_api.commands.endpoints import status_of
 from virtuoso_api.commands.models import BatchItem
 from virtuoso_api.errors import InvalidInput
 from virtuoso_api.http.deps import StateKey
-from virtuoso_api.http.openapi import FORBIDDEN, INVALID, JSON_BODY, Responses, declare, error
+from virtuoso_api.http.openapi import BAD_CURSOR, FORBIDDEN, INVALID, JSON_BODY, Responses, declare, error
 from virtuoso_api.idempotency.deps import IdempotencyKey
 from virtuoso_api.jobs.models import (
     AsyncBatchRequest,
@@ -82,7 +82,7 @@ async def submit_batch(
 @router.get(
     "/jobs",
     response_model=JobPage,
-    responses=declare(error(400, "The cursor is not one this service handed out for this query"), INVALID),
+    responses=declare(BAD_CURSOR, INVALID),
 )
 async def list_jobs(
     jobs: Jobs,

@@ -18,7 +18,16 @@ from virtuoso_api.api_keys.models import Scope
 from virtuoso_api.errors import Forbidden
 from virtuoso_api.history.models import Source
 from virtuoso_api.http.deps import StateKey
-from virtuoso_api.http.openapi import FORBIDDEN, INVALID, JSON_BODY, UPSTREAM_REFUSED, declare, error
+from virtuoso_api.http.openapi import (
+    BAD_CURSOR,
+    FORBIDDEN,
+    INVALID,
+    JSON_BODY,
+    OTHER_USER,
+    UPSTREAM_REFUSED,
+    declare,
+    error,
+)
 from virtuoso_api.idempotency import OnceKey
 from virtuoso_api.idempotency.deps import Idempotency, IdempotencyKey
 from virtuoso_api.runs.models import RunPage, RunRequest, RunView, StartedRuns
@@ -80,8 +89,8 @@ async def start_run(
     "",
     response_model=RunPage,
     responses=declare(
-        error(400, "The cursor is not one this service handed out for this query"),
-        error(403, "`user_id` names another user and the key lacks the admin scope"),
+        BAD_CURSOR,
+        OTHER_USER,
         INVALID,
     ),
 )
