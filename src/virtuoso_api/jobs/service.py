@@ -25,15 +25,15 @@ from pydantic import TypeAdapter
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.commands.service import error_of, parse_commands
 from virtuoso_api.commands.vocabulary import parse_command
-from virtuoso_api.errors import BackendUnavailable, BadRequest, Conflict, NotFound, VirtuosoApiError
+from virtuoso_api.errors import BackendUnavailable, Conflict, NotFound, VirtuosoApiError
 from virtuoso_api.idempotency import IdempotencyService, OnceKey
 from virtuoso_api.infra.documents import (
     DocumentAlreadyExists,
     DocumentStore,
     Filter,
-    InvalidCursor,
     Op,
     Query,
+    query_page,
 )
 from virtuoso_api.infra.tasks import Delivery, Finished, NewTask, RetryLater, TaskOutcome, Tasks, queue_name
 from virtuoso_api.jobs.handlers import JobHandlers, JobResult
@@ -195,10 +195,7 @@ class JobService:
         query = Query(
             COLLECTION, tuple(filters), order_by="created_at", descending=True, limit=limit, cursor=cursor
         )
-        try:
-            page = await self._store.query(query)
-        except InvalidCursor as exc:
-            raise BadRequest(f"cursor: {exc}", details=[{"field": "cursor", "reason": str(exc)}]) from exc
+        page = await query_page(self._store, query)
         return JobPage(
             jobs=[Job.model_validate(d.data) for d in page.documents], next_cursor=page.next_cursor
         )

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from virtuoso_api.errors import BadRequest, InvalidInput
+from virtuoso_api.errors import InvalidInput
 from virtuoso_api.infra.documents import (
     DocumentStore,
     DurableWrites,
     Filter,
-    InvalidCursor,
     Op,
     Patch,
     Put,
     Query,
+    query_page,
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
@@ -83,10 +83,7 @@ class RunLog:
         query = Query(
             COLLECTION, tuple(filters), order_by="started_at", descending=True, limit=limit, cursor=cursor
         )
-        try:
-            page = await self._store.query(query)
-        except InvalidCursor as exc:
-            raise BadRequest(f"cursor: {exc}", details=[{"field": "cursor", "reason": str(exc)}]) from exc
+        page = await query_page(self._store, query)
         return RunPage(
             runs=[RunRecord.model_validate(document.data) for document in page.documents],
             next_cursor=page.next_cursor,

@@ -32,10 +32,10 @@ from virtuoso_api.infra.documents import (
     DocumentAlreadyExists,
     DocumentStore,
     Filter,
-    InvalidCursor,
     Op,
     Query,
     is_valid_doc_id,
+    query_page,
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
@@ -316,10 +316,7 @@ class Deliveries:
         query = Query(
             DELIVERIES, tuple(filters), order_by="created_at", descending=True, limit=limit, cursor=cursor
         )
-        try:
-            found = await self._store.query(query)
-        except InvalidCursor as exc:
-            raise InvalidInput("cursor", str(exc)) from exc
+        found = await query_page(self._store, query)
         deliveries = [Delivery.model_validate(doc.data) for doc in found.documents]
         return DeliveryPage(deliveries=deliveries, next_cursor=found.next_cursor)
 
