@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from virtuoso_api.infra.documents.sqlite import SerialConnection
 from virtuoso_api.infra.events.port import (
     Logged,
     Message,
@@ -35,6 +34,7 @@ from virtuoso_api.infra.events.port import (
     UnknownSubscription,
     meant_for,
 )
+from virtuoso_api.infra.sqlite_files import SerialConnection
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp, parse_timestamp
 
