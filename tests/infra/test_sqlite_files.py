@@ -63,9 +63,7 @@ async def test_the_next_call_waits_for_the_thread_of_a_cancelled_one(tmp_path: P
     call = asyncio.create_task(file.run(slow_write, write=True))
     await asyncio.to_thread(entered.wait, 10)
     call.cancel()
-    counting = asyncio.create_task(
-        file.run(lambda c: c.execute("SELECT COUNT(*) FROM notes").fetchone()[0])
-    )
+    counting = asyncio.create_task(file.run(lambda c: c.execute("SELECT COUNT(*) FROM notes").fetchone()[0]))
     await asyncio.sleep(0)
     release.set()
     # The read ran after the cancelled write committed, never beside it on the one connection.

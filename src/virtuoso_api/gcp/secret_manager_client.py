@@ -50,7 +50,7 @@ class SecretManagerClient(FacadeClient[SecretsService]):
         return "secret_manager" if self.settings.use_secret_manager else "local"
 
     def _opening(self, settings: Settings) -> AbstractAsyncContextManager[SecretsService]:
-        return build_secrets_service(settings, clock=self._clock or SystemClock())
+        return build_secrets_service(settings, clock=self._clock or SystemClock(), announce=True)
 
     # -- Virtuoso's credentials ------------------------------------------------------------------
 

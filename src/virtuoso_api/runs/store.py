@@ -41,11 +41,8 @@ class RunLog:
         document = await self._store.get(COLLECTION, str(execution_id))
         return None if document is None else RunRecord.model_validate(document.data)
 
-    async def ended(self, view: RunView) -> None:
-        """Keep how a run ended, if this service started it (others are not recorded)."""
-        record = await self.get(view.execution_id)
-        if record is None or record.finished:
-            return
+    async def ended(self, record: RunRecord, view: RunView) -> None:
+        """Keep how the run of ``record`` ended."""
         changes: dict[str, Any] = {
             "status": view.status,
             "outcome": view.outcome,
