@@ -91,7 +91,9 @@ async def test_the_seeds_facade_example_runs_on_the_emulator(
             await cloud.services.sessions.create("facade", checkpoint_id=SEED.checkpoint_id, activate=True)
             for name, value in cloud.settings.public_view().items():  # the facade reads the environment
                 if value not in (None, "", []):
-                    monkeypatch.setenv(name, str(value))
+                    # Lists as the environment spells them (WEBHOOK_RETRY_SCHEDULE=5,300,...).
+                    text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+                    monkeypatch.setenv(name, text)
             await _run_the_seeds_example(cloud)
 
 

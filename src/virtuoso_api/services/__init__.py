@@ -185,7 +185,9 @@ class Services:
             clock=clock,
             events=publisher,
         )
-        webhooks = WebhookService(store, built.events.bus, clock=clock, events=publisher, settings=settings)
+        webhooks = WebhookService(
+            store, built.events.bus, clock=clock, events=publisher, secrets=built.secrets, settings=settings
+        )
         needs = [
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),
