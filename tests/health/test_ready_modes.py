@@ -29,6 +29,17 @@ async def test_a_closed_sqlite_store_makes_ready_503_naming_it(
     assert body["request_id"] == response.headers["X-Request-ID"]
 
 
+async def test_a_closed_events_log_makes_ready_503_naming_it(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    await services.events.capability.journal.close()  # the local log's file is really gone
+    response = await client.get("/health/ready")
+    assert response.status_code == 503
+    events = response.json()["backends"]["events"]
+    assert (events["backend"], events["status"], events["check"]) == ("sqlite", "unavailable", "DATA_DIR")
+    assert response.json()["error"]["message"] == "not ready: events (sqlite) not answering"
+
+
 async def test_an_unreachable_firestore_is_named_and_the_service_still_starts(settings: Settings) -> None:
     pytest.importorskip("google.cloud.firestore", reason="the gcp extra is not installed")
     down = settings.model_copy(

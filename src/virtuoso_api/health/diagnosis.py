@@ -85,3 +85,16 @@ def tasks_failure(exc: Exception, backend: str, settings: Settings, *, waited: f
     if isinstance(exc, BackendUnavailable):
         return Diagnosis("the task queue is unreachable or refused the connection", check)
     return Diagnosis(_SEE_LOG, check)
+
+
+def events_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
+    if backend == "sqlite":
+        check = "DATA_DIR"
+    else:
+        check = "PUBSUB_EMULATOR_HOST" if settings.pubsub_emulator_host else "GCP_PROJECT_ID"
+    if isinstance(exc, TimeoutError):
+        return Diagnosis(f"no answer within {waited:g}s", check)
+    if isinstance(exc, BackendUnavailable):
+        reason = "the events bus is unreachable or refused the connection; events wait in the outbox"
+        return Diagnosis(reason, check)
+    return Diagnosis(_SEE_LOG, check)
