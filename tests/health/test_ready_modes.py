@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from tests.processes import free_port
 from virtuoso_api.app import create_app
 from virtuoso_api.config import Settings
+from virtuoso_api.infra.events.sqlite_log import SqliteEventLog
 from virtuoso_api.services import Services
 
 
@@ -32,7 +33,9 @@ async def test_a_closed_sqlite_store_makes_ready_503_naming_it(
 async def test_a_closed_events_log_makes_ready_503_naming_it(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    await services.events.capability.journal.close()  # the local log's file is really gone
+    journal = services.events.capability.journal
+    assert isinstance(journal, SqliteEventLog)
+    await journal.close()  # the local log's file is really gone
     response = await client.get("/health/ready")
     assert response.status_code == 503
     events = response.json()["backends"]["events"]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.jobs.conftest import follow
-from tests.support import published
+from tests.support import published, published_once_there
 from virtuoso_api.events import SCHEMAS, EventType
 from virtuoso_api.infra.tasks import Delivery
 from virtuoso_api.jobs.events import MAX_RESULT_FIELD_BYTES
@@ -40,7 +40,7 @@ async def test_a_job_publishes_started_then_completed_once_correlated_to_the_job
     assert job["status"] == "succeeded"
     job_id = job["job_id"]
 
-    started, completed = [checked(e) for e in await published(services, *JOB_TYPES)]
+    started, completed = [checked(e) for e in await published_once_there(services, *JOB_TYPES, count=2)]
     assert (started["type"], completed["type"]) == ("job.started", "job.completed")
     for event in (started, completed):
         assert (event["owner"], event["correlationid"]) == ("author", job_id)
@@ -65,7 +65,7 @@ async def test_a_failed_job_publishes_job_failed_with_its_error(
     response = await client.post("/api/v1/commands/async", headers=writer, json=body)
     job = await follow(client, writer, response.headers["Location"])
     assert job["status"] == "failed"
-    events = [checked(e) for e in await published(services, *JOB_TYPES)]
+    events = [checked(e) for e in await published_once_there(services, *JOB_TYPES, count=2)]
     assert [e["type"] for e in events] == ["job.started", "job.failed"]
     assert events[1]["data"]["error"] == job["error"]
     assert events[1]["data"]["error"]["status"] == 404
@@ -97,7 +97,7 @@ async def test_a_batch_job_announces_its_counts_and_leaves_long_results_to_the_j
     job = await follow(client, writer, response.headers["Location"])
     assert job["status"] == "succeeded"
     assert len(job["result"]["results"]) == 40  # the job keeps every command's result...
-    (completed,) = await published(services, "job.completed")
+    (completed,) = await published_once_there(services, "job.completed")
     # ...the event, only what fits: the counts, not the 40 results.
     assert completed["data"]["result"] == {"total": 40, "succeeded": 40, "failed": 0, "skipped": 0}
     assert len(str(job["result"]["results"])) > MAX_RESULT_FIELD_BYTES

@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Final
 
 from virtuoso_api.errors import BackendUnavailable, Conflict
-from virtuoso_api.infra.documents import DocumentAlreadyExists, DocumentNotFound, DocumentStore
+from virtuoso_api.infra.documents import DocumentAlreadyExists, DocumentNotFound, DocumentStore, Query
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
 from virtuoso_api.webhooks.directory import WebhookDirectory
@@ -104,7 +104,9 @@ class Resealer:
 
     async def when_rotated(self) -> None:
         """The periodic check: a sweep only once the sealing key has a version the last sweep did not
-        seal under (one cached read otherwise)."""
+        seal under (one cached read otherwise, and none while there is no webhook)."""
+        if not (await self._store.query(Query(WEBHOOKS, limit=1))).documents:
+            return
         current = await self._seal.current_version_if_any()
         if current is None or current == self.swept_version:
             return
@@ -114,8 +116,11 @@ class Resealer:
     async def sweep(self) -> tuple[int, int]:
         """Re-seal every webhook not wholly under the newest key version; ``(re-sealed, left)`` where
         ``left`` counts those whose secrets could not be opened (each logged with the reason)."""
+        hooks = await self._directory.everyone()
+        if not hooks:  # nothing sealed: the secrets store is not even asked
+            return 0, 0
         known = await self._seal.current_version_if_any()
-        stale = [hook for hook in await self._directory.everyone() if not _sealed_under(hook, known)]
+        stale = [hook for hook in hooks if not _sealed_under(hook, known)]
         if not stale:
             self.swept_version = known
             return 0, 0
