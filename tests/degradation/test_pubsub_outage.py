@@ -57,6 +57,17 @@ async def comment(client: httpx.AsyncClient, key: str, text: str) -> None:
     assert answer.status_code == 201, answer.text
 
 
+async def flushed(services: Services, clock: ManualClock) -> None:
+    """Flush as the periodic job does until nothing waits, the breaker's cooldown passing each round (a
+    channel may refuse the first calls after a restart)."""
+    for _ in range(20):
+        clock.advance(timedelta(seconds=services.settings.breaker_cooldown_seconds + 1))
+        await services.outbox.flush()
+        if await services.events.publisher.pending() == 0:
+            break
+    assert await services.events.publisher.pending() == 0
+
+
 async def test_events_accepted_while_pubsub_is_down_are_published_once_when_it_returns(
     client: httpx.AsyncClient,
     make_key: MakeKey,
@@ -81,12 +92,7 @@ async def test_events_accepted_while_pubsub_is_down_are_published_once_when_it_r
         with contextlib.suppress(BackendUnavailable):
             await bus.subscribe(audit)
             break
-    for _ in range(20):  # flush as the periodic job does, until nothing waits
-        clock.advance(timedelta(seconds=services.settings.breaker_cooldown_seconds + 1))
-        await services.outbox.flush()
-        if await services.events.publisher.pending() == 0:
-            break
-    assert await services.events.publisher.pending() == 0
+    await flushed(services, clock)
     await services.outbox.flush()  # nothing more to publish: no duplicate
 
     received = []
@@ -128,11 +134,7 @@ async def test_readiness_names_a_stopped_pubsub_and_the_events_waiting_for_it(
     assert "events (pubsub)" in answer.json()["error"]["message"]
 
     emulator.start()
-    for _ in range(20):  # the breaker's cooldown passes; a channel may refuse the first calls after a restart
-        clock.advance(timedelta(seconds=services.settings.breaker_cooldown_seconds + 1))
-        await services.outbox.flush()
-        if await services.events.publisher.pending() == 0:
-            break
+    await flushed(services, clock)
     answer = await client.get("/health/ready")
     assert answer.status_code == 200, answer.text
     assert answer.json()["backends"]["events"]["pending_events"] == 0

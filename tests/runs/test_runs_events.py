@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.jobs.conftest import follow
-from tests.runs.conftest import ServedSandbox, add_step
+from tests.runs.conftest import ServedSandbox, add_step, waited
 from tests.support import published
 from virtuoso_api.events import SCHEMAS, EventType
 from virtuoso_api.kit.clock import ManualClock
@@ -28,13 +28,6 @@ async def _start(client: httpx.AsyncClient, writer: dict[str, str], request_id: 
     return execution_id
 
 
-async def _wait(client: httpx.AsyncClient, writer: dict[str, str], execution_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/runs/{execution_id}", params={"wait": 60}, headers=writer)
-    assert response.status_code == 200, response.text
-    view: dict[str, Any] = response.json()
-    return view
-
-
 def checked(event: dict[str, Any]) -> dict[str, Any]:
     SCHEMAS[EventType(event["type"])][0].model_validate(event["data"])
     return event
@@ -45,7 +38,7 @@ async def test_many_waiters_and_every_other_path_publish_one_run_finished(
 ) -> None:
     await add_step(sandbox, "all good")
     execution_id = await _start(client, writer, "req-run-1", goal_id=SEED.goal_id)
-    views = await asyncio.gather(*(_wait(client, writer, execution_id) for _ in range(12)))
+    views = await asyncio.gather(*(waited(client, writer, execution_id) for _ in range(12)))
     assert {view["verdict"] for view in views} == {"passed"}
     # Then every other way of seeing the end: a status read, the periodic settling.
     assert (await client.get(f"/api/v1/runs/{execution_id}", headers=writer)).status_code == 200
@@ -108,7 +101,7 @@ async def test_the_settling_and_a_waiter_seeing_one_end_together_publish_it_once
 ) -> None:
     execution_id = await _start(client, writer, "req-race", goal_id=SEED.goal_id)
     clock.advance(timedelta(minutes=1))  # it has ended by now; both paths are about to see it
-    view, _ = await asyncio.gather(_wait(client, writer, execution_id), services.runs.settle())
+    view, _ = await asyncio.gather(waited(client, writer, execution_id), services.runs.settle())
     assert view["finished"]
     finished = await published(services, "run.finished")
     assert [e["data"]["execution_id"] for e in finished] == [str(execution_id)]
@@ -124,7 +117,7 @@ async def test_an_end_published_but_not_recorded_is_published_again_as_the_same_
     """A process that died between publishing the end and recording it: the record still says the run
     is going, so the settling reads it again and publishes again; the log keeps one event."""
     execution_id = await _start(client, writer, "req-crash", goal_id=SEED.goal_id)
-    await _wait(client, writer, execution_id)
+    await waited(client, writer, execution_id)
     await services.documents.patch(COLLECTION, str(execution_id), {"finished": False, "verdict": "running"})
     clock.advance(timedelta(minutes=1))
     assert await services.runs.settle() == 1
