@@ -10,10 +10,13 @@ receives it once. A job ends once, whichever path ended it.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Final
 
 from virtuoso_api.events import EventPublisher, EventType
 from virtuoso_api.jobs.models import Job, JobStatus
+
+logger = logging.getLogger(__name__)
 
 #: A field of a job's result larger than this once encoded (a batch's ``results``) is left out of the
 #: event: the job itself keeps it (``GET /api/v1/jobs/{id}``), and events stay small.
@@ -41,14 +44,17 @@ class JobEvents:
         data: dict[str, Any] = {"job_id": job.job_id, "kind": job.kind.value, "attempt": max(job.attempts, 1)}
         if kind is not EventType.JOB_STARTED:
             data |= {"result": summary_of(job.result), "error": job.error}
-        await self._events.publish_or_log(
-            kind,
-            data,
-            owner=job.owner,
-            subject=f"job/{job.job_id}",
-            correlation=job.job_id,
-            dedupe_key=f"job:{job.job_id}:{moment}",
-        )
+        try:
+            await self._events.publish_or_log(
+                kind,
+                data,
+                owner=job.owner,
+                subject=f"job/{job.job_id}",
+                correlation=job.job_id,
+                dedupe_key=f"job:{job.job_id}:{moment}",
+            )
+        except Exception:  # an event that cannot be made (a bug) must never change what the job did
+            logger.exception("job %s: its %s event could not be published", job.job_id, kind.value)
 
 
 def summary_of(result: dict[str, Any] | None) -> dict[str, Any] | None:

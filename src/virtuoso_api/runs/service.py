@@ -232,6 +232,8 @@ class RunService:
             await self._log.ended(record, view)
         except BackendUnavailable:
             logger.warning("how run %s ended could not be recorded now; it will be later", view.execution_id)
+        except Exception:  # a bug of ours: the caller still gets the run; the settling tries again
+            logger.exception("how run %s ended could not be recorded", view.execution_id)
 
     @staticmethod
     async def _announce(publishing: Awaitable[None]) -> None:

@@ -164,15 +164,13 @@ class Deliveries:
             return await self._record(current, None, result, now, final=True)
         try:
             secrets = await self._secrets_of(hook, now)
-        except SealingError as exc:  # an attempt that failed here, to replay once the key is back
+        except SealingError as exc:  # a failed attempt (never an unsigned one), to replay once fixed
             logger.error("webhook %s: %s", hook.webhook_id, exc.message)
-            secrets = []
-        if secrets:
+            result = AttemptResult(None, 0.0, "not sent: the webhook's signing secret cannot be opened")
+        else:
             result = await self._sender.send(
                 hook.url, secrets=secrets, message_id=current.delivery_id, at=now, body=current.payload
             )
-        else:
-            result = AttemptResult(None, 0.0, "not sent: the webhook's signing secret cannot be opened")
         recorded = await self._record(current, hook, result, now, final=current.test)
         self.attempted += 1  # counted once recorded, so a test that saw the count sees the record
         return recorded
