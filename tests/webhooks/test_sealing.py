@@ -23,6 +23,7 @@ from virtuoso_api.kit.timestamps import format_timestamp
 from virtuoso_api.secrets import SecretType
 from virtuoso_api.services import Services
 from virtuoso_api.webhooks.models import CLAIMS, WEBHOOKS, SecretRotation, WebhookCreate
+from virtuoso_api.webhooks.resealing import Sweep
 from virtuoso_api.webhooks.sealing import LEGACY_KEY_FILE, new_secret
 
 SEALING_KEY = "test-webhook-sealing-key"
@@ -127,7 +128,7 @@ async def test_a_legacy_secret_without_its_key_is_a_failed_attempt_naming_the_se
 ) -> None:
     async with receiving() as receiver, running(settings, clock) as services:
         webhook_id, _ = await legacy_webhook(services, Fernet.generate_key(), receiver.url)
-        assert await services.webhooks.resealer.sweep() == (0, 1)  # left as it is, and said why
+        assert await services.webhooks.resealer.sweep() == Sweep(unopened=1)  # left as it is, logged
         failed = await services.webhooks.test(None, webhook_id)
     assert not failed.delivered
     assert receiver.requests == []
@@ -172,7 +173,7 @@ async def test_a_webhooks_secrets_are_rewritten_by_one_writer_at_a_time(
         webhook_id, secret = await legacy_webhook(services, key, receiver.url)
         claim = f"secrets.{webhook_id}"
         await services.documents.create(CLAIMS, claim, {"at": format_timestamp(clock.now())})
-        assert await services.webhooks.resealer.sweep() == (0, 1)
+        assert await services.webhooks.resealer.sweep() == Sweep(busy=1)
         with pytest.raises(Conflict, match="being changed; try again"):
             await services.webhooks.rotate_secret("ana", webhook_id, SecretRotation(grace_seconds=0))
         (sealed,) = await sealed_secrets(services, webhook_id)
@@ -181,6 +182,6 @@ async def test_a_webhooks_secrets_are_rewritten_by_one_writer_at_a_time(
 
         await services.documents.delete(CLAIMS, claim)
         rotated = await services.webhooks.rotate_secret("ana", webhook_id, SecretRotation(grace_seconds=0))
-        assert await services.webhooks.resealer.sweep() == (0, 0)  # the rotation sealed it anew
+        assert await services.webhooks.resealer.sweep() == Sweep()  # the rotation sealed it anew
         await delivered_with(services, receiver, webhook_id, rotated.secret)
         assert await services.documents.get(CLAIMS, claim) is None  # each writer let go of it

@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Final, Literal
 
 from virtuoso_api.errors import BackendUnavailable, Conflict
 from virtuoso_api.infra.documents import DocumentAlreadyExists, DocumentNotFound, DocumentStore, Query
@@ -70,6 +71,16 @@ class WebhookSecretsLock:
             await self.release(webhook_id)
 
 
+@dataclass
+class Sweep:
+    """What a sweep did: webhooks re-sealed, those whose secrets did not open (each logged with the
+    reason), and those another writer held (the next check sweeps again)."""
+
+    resealed: int = 0
+    unopened: int = 0
+    busy: int = 0
+
+
 class Resealer:
     def __init__(
         self,
@@ -94,13 +105,13 @@ class Resealer:
     async def at_start(self) -> None:
         """The start-up sweep, and what it means for ``WEBHOOK_SECRET_KEY``."""
         try:
-            resealed, left = await self.sweep()
+            done = await self.sweep()
         except BackendUnavailable as exc:
             logger.warning(
                 "webhook secrets not re-sealed now (%s); the periodic check tries again", exc.message
             )
             return
-        self._tell(resealed, left)
+        self._tell(done)
 
     async def when_rotated(self) -> None:
         """The periodic check: a sweep only once the sealing key has a version the last sweep did not
@@ -110,40 +121,42 @@ class Resealer:
         current = await self._seal.current_version_if_any()
         if current is None or current == self.swept_version:
             return
-        resealed, left = await self.sweep()
-        self._tell(resealed, left)
+        self._tell(await self.sweep())
 
-    async def sweep(self) -> tuple[int, int]:
-        """Re-seal every webhook not wholly under the newest key version; ``(re-sealed, left)`` where
-        ``left`` counts those whose secrets could not be opened (each logged with the reason)."""
+    async def sweep(self) -> Sweep:
+        """Re-seal every webhook not wholly under the newest version of the key."""
+        done = Sweep()
         hooks = await self._directory.everyone()
         if not hooks:  # nothing sealed: the secrets store is not even asked
-            return 0, 0
+            return done
         known = await self._seal.current_version_if_any()
         stale = [hook for hook in hooks if not _sealed_under(hook, known)]
         if not stale:
             self.swept_version = known
-            return 0, 0
+            return done
         current = await self._seal.current_version()  # made now if only legacy secrets exist
-        resealed = left = 0
         for hook in stale:
             try:
-                if await self._reseal(hook.webhook_id, current):
-                    resealed += 1
+                outcome = await self._reseal(hook.webhook_id, current)
             except SealingError as exc:
-                left += 1
+                done.unopened += 1
                 logger.error("webhook %s: %s", hook.webhook_id, exc.message)
-            except Conflict:
-                left += 1  # its owner is rotating its secret: the next sweep sees the new list
-        if left == 0:
+                continue
+            if outcome == "resealed":
+                done.resealed += 1
+            elif outcome == "busy":
+                done.busy += 1
+        if not (done.unopened or done.busy):
             self.swept_version = current
-        return resealed, left
+        return done
 
-    async def _reseal(self, webhook_id: str, current: int) -> bool:
-        async with self._lock.held(webhook_id):
+    async def _reseal(self, webhook_id: str, current: int) -> Literal["resealed", "current", "busy"]:
+        if not await self._lock.try_take(webhook_id):
+            return "busy"  # its owner is rotating its secret (or another instance re-seals it)
+        try:
             hook = await self._directory.get(webhook_id, fresh=True)
             if hook is None or _sealed_under(hook, current):
-                return False
+                return "current"
             now = self._clock.now()
             live = [s for s in hook.secrets if s.expires_at is None or s.expires_at > now]
             resealed = []
@@ -157,21 +170,23 @@ class Resealer:
             try:
                 await self._store.patch(WEBHOOKS, webhook_id, {"secrets": resealed})
             except DocumentNotFound:
-                return False  # deleted meanwhile
+                return "current"  # deleted meanwhile: nothing left to seal
             self._directory.forget(hook)
-            return True
+            return "resealed"
+        finally:
+            await self._lock.release(webhook_id)
 
-    def _tell(self, resealed: int, left: int) -> None:
-        if resealed:
-            logger.info("re-sealed the secrets of %d webhooks under %s", resealed, self._seal.ref)
-        if left:
+    def _tell(self, done: Sweep) -> None:
+        if done.resealed:
+            logger.info("re-sealed the secrets of %d webhooks under %s", done.resealed, self._seal.ref)
+        if done.unopened:
             logger.error(
                 "%d webhooks have secrets that could not be re-sealed under %s (see above); their "
                 "deliveries fail until that is fixed",
-                left,
+                done.unopened,
                 self._seal.ref,
             )
-        if self._legacy_source is not None and not left and not self._told:
+        if self._legacy_source is not None and not (done.unopened or done.busy) and not self._told:
             self._told = True
             logger.warning(
                 "%s is retired: webhook signing secrets are sealed under the secret %s, and none is "
