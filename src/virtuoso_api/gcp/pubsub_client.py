@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from virtuoso_api.config import Settings
-from virtuoso_api.events import Consumer, Event, EventType
+from virtuoso_api.events import SYSTEM_OWNER, Consumer, Event, EventType
 from virtuoso_api.gcp._facade import OnePerProcess, ServicesClient
 from virtuoso_api.infra.events import MIN_DELIVERY_ATTEMPTS, Received, SubscriptionSpec
 from virtuoso_api.kit.clock import Clock
@@ -72,7 +72,7 @@ class PubSubClient(ServicesClient):
         event_type: EventType | str,
         data: Mapping[str, Any],
         *,
-        owner: str = "system",
+        owner: str = SYSTEM_OWNER,
         subject: str | None = None,
         correlation_id: str | None = None,
     ) -> str:
