@@ -188,8 +188,8 @@ class Settings(BaseSettings):
     webhook_allow_local_targets: bool = False
     # One delivery attempt, connecting included.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
-    # Encrypts webhook signing secrets at rest (a Fernet key: 32 url-safe base64 bytes). Unset: a key
-    # file in DATA_DIR is made once; instances sharing Firestore must all be given the same key.
+    # Retired: webhook signing secrets are sealed under the webhook-sealing-key secret. Read only to
+    # open and re-seal secrets sealed under it (a Fernet key) before that; unset it once none is left.
     webhook_secret_key: SecretStr | None = None
 
     _split_lists = field_validator("cors_origins", "webhook_retry_schedule", mode="before")(_split_commas)

@@ -57,6 +57,17 @@ async def comment(client: httpx.AsyncClient, key: str, text: str) -> None:
     assert answer.status_code == 201, answer.text
 
 
+async def flushed(services: Services, clock: ManualClock) -> None:
+    """Flush as the periodic job does until nothing waits, the breaker's cooldown passing each round (a
+    channel may refuse the first calls after a restart)."""
+    for _ in range(20):
+        clock.advance(timedelta(seconds=services.settings.breaker_cooldown_seconds + 1))
+        await services.outbox.flush()
+        if await services.events.publisher.pending() == 0:
+            break
+    assert await services.events.publisher.pending() == 0
+
+
 async def test_events_accepted_while_pubsub_is_down_are_published_once_when_it_returns(
     client: httpx.AsyncClient,
     make_key: MakeKey,
@@ -81,12 +92,7 @@ async def test_events_accepted_while_pubsub_is_down_are_published_once_when_it_r
         with contextlib.suppress(BackendUnavailable):
             await bus.subscribe(audit)
             break
-    for _ in range(20):  # flush as the periodic job does, until nothing waits
-        clock.advance(timedelta(seconds=services.settings.breaker_cooldown_seconds + 1))
-        await services.outbox.flush()
-        if await services.events.publisher.pending() == 0:
-            break
-    assert await services.events.publisher.pending() == 0
+    await flushed(services, clock)
     await services.outbox.flush()  # nothing more to publish: no duplicate
 
     received = []
@@ -96,3 +102,39 @@ async def test_events_accepted_while_pubsub_is_down_are_published_once_when_it_r
         received += [json.loads(r.message.data) for r in batch]
     commands = [e["data"]["args"][1] for e in received if e["type"] == "command.executed"]
     assert commands == ["during 0", "during 1", "during 2"]
+
+
+async def test_readiness_names_a_stopped_pubsub_and_the_events_waiting_for_it(
+    client: httpx.AsyncClient,
+    make_key: MakeKey,
+    services: Services,
+    emulator: PubSubEmulator,
+    clock: ManualClock,
+) -> None:
+    key = await make_key(name="ana")
+    ready = (await client.get("/health/ready")).json()
+    assert ready["backends"]["events"] | {"latency_ms": 0} == {
+        "backend": "pubsub",
+        "status": "ok",
+        "latency_ms": 0,
+        "pending_events": 0,
+    }
+
+    emulator.stop()
+    await comment(client, key, "during")  # accepted: the command never notices
+    answer = await client.get("/health/ready")
+    assert answer.status_code == 503
+    events = answer.json()["backends"]["events"]
+    assert (events["backend"], events["status"], events["check"]) == (
+        "pubsub",
+        "unavailable",
+        "PUBSUB_EMULATOR_HOST",
+    )
+    assert events["pending_events"] == 1
+    assert "events (pubsub)" in answer.json()["error"]["message"]
+
+    emulator.start()
+    await flushed(services, clock)
+    answer = await client.get("/health/ready")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["backends"]["events"]["pending_events"] == 0

@@ -4,20 +4,13 @@ envelope, with the owner, the request's id as correlation id, and data that fits
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 
-from tests.support import MakeKey, auth
+from tests.support import MakeKey, auth, published
 from virtuoso_api.api_keys.models import Scope
 from virtuoso_api.events import SCHEMAS, EventType
 from virtuoso_api.services import Services
-
-
-async def published(services: Services, *types: str) -> list[dict[str, Any]]:
-    journal = services.events.capability.journal
-    found = await journal.read(after=0, limit=1000, where={"type": list(types)} if types else None)
-    return [json.loads(logged.message.data) for logged in found]
 
 
 async def test_a_step_command_publishes_command_executed_with_the_request_id(

@@ -124,7 +124,7 @@ async def test_a_handler_that_keeps_failing_leaves_a_dead_letter_to_replay(
         event_id = await client.publish_event("session.created", {"session_id": "sess_9"}, owner="ana")
         await until(lambda: len(seen) >= 5)
         await client.unsubscribe("flaky-sub")
-        bus = client._services.events.capability.bus  # type: ignore[union-attr]
+        bus = (await client._open()).events.capability.bus
         await bus.pull("flaky-sub")  # the pull that finds it out of attempts sets it aside
         dead = await client.dead_letters("flaky-sub")
         assert [event["id"] for event in dead] == [event_id]

@@ -96,7 +96,7 @@ async def test_every_method(facade: SecretManagerClient) -> None:
 
 async def test_the_environment_variables_win(facade: SecretManagerClient) -> None:
     await facade.create_secret("virtuoso-api-key", {"api_key": "from-the-secret", "org_id": 7})
-    settings = facade.settings()
+    settings = facade.settings
     with_token = settings.model_copy(
         update={"virtuoso_api_token": SecretStr("from-env"), "virtuoso_org_id": 9}
     )

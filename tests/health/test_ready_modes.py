@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from tests.processes import free_port
 from virtuoso_api.app import create_app
 from virtuoso_api.config import Settings
+from virtuoso_api.infra.events.sqlite_log import SqliteEventLog
 from virtuoso_api.services import Services
 
 
@@ -27,6 +28,19 @@ async def test_a_closed_sqlite_store_makes_ready_503_naming_it(
     assert body["error"]["type"] == "service_unavailable"
     assert body["error"]["message"] == "not ready: documents (sqlite) not answering"
     assert body["request_id"] == response.headers["X-Request-ID"]
+
+
+async def test_a_closed_events_log_makes_ready_503_naming_it(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    journal = services.events.capability.journal
+    assert isinstance(journal, SqliteEventLog)
+    await journal.close()  # the local log's file is really gone
+    response = await client.get("/health/ready")
+    assert response.status_code == 503
+    events = response.json()["backends"]["events"]
+    assert (events["backend"], events["status"], events["check"]) == ("sqlite", "unavailable", "DATA_DIR")
+    assert response.json()["error"]["message"] == "not ready: events (sqlite) not answering"
 
 
 async def test_an_unreachable_firestore_is_named_and_the_service_still_starts(settings: Settings) -> None:

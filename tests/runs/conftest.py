@@ -117,3 +117,11 @@ async def add_step(sandbox: ServedSandbox, text: str, *, checkpoint: int = SEED.
     assert response.status_code == 200, response.text
     step_id: int = response.json()["item"]["id"]
     return step_id
+
+
+async def waited(client: httpx.AsyncClient, writer: dict[str, str], execution_id: int) -> dict[str, Any]:
+    """``GET /api/v1/runs/{id}?wait=60``: the run once it ended (the service's clock moves on meanwhile)."""
+    response = await client.get(f"/api/v1/runs/{execution_id}", params={"wait": 60}, headers=writer)
+    assert response.status_code == 200, response.text
+    view: dict[str, Any] = response.json()
+    return view

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.runs.conftest import ServedSandbox, add_step
+from tests.runs.conftest import ServedSandbox, add_step, waited
 from virtuoso_api.kit.clock import ManualClock
 from virtuoso_api.sandbox import FAIL_MARKER, SEED
 from virtuoso_api.services import Services
@@ -22,13 +22,6 @@ async def _start(client: httpx.AsyncClient, writer: dict[str, str], **body: Any)
     started: dict[str, Any] = response.json()
     assert response.headers["Location"] == f"/api/v1/runs/{started['execution_ids'][0]}"
     return started
-
-
-async def _wait(client: httpx.AsyncClient, writer: dict[str, str], execution_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/runs/{execution_id}", params={"wait": 60}, headers=writer)
-    assert response.status_code == 200, response.text
-    view: dict[str, Any] = response.json()
-    return view
 
 
 async def test_a_goal_run_is_started_followed_and_passes(
@@ -43,7 +36,7 @@ async def test_a_goal_run_is_started_followed_and_passes(
     )
     assert sandbox.state.traffic.count("POST", f"/goals/{SEED.goal_id}/execute") == 1
 
-    view = await _wait(client, writer, execution_id)
+    view = await waited(client, writer, execution_id)
     assert (view["status"], view["outcome"], view["verdict"], view["finished"]) == (
         "FINISHED",
         "PASS",
@@ -75,7 +68,7 @@ async def test_a_failing_step_makes_a_failed_run_and_junit_shows_it(
         [SEED.journey_id],
         SEED.snapshot_id,
     )
-    view = await _wait(client, writer, execution_id)
+    view = await waited(client, writer, execution_id)
     assert (view["status"], view["outcome"], view["verdict"]) == ("FINISHED", "FAIL", "failed")
     assert view["tags"] == ["nightly"]
 
@@ -103,7 +96,7 @@ async def test_a_cancelled_run_did_not_complete(
     await add_step(sandbox, "one")
     (execution_id,) = (await _start(client, writer, goal_id=SEED.goal_id))["execution_ids"]
     assert (await sandbox.control("POST", f"/executions/{execution_id}/cancel")).status_code == 200
-    view = await _wait(client, writer, execution_id)
+    view = await waited(client, writer, execution_id)
     assert (view["status"], view["verdict"], view["counts"]["NOT_REACHED"]) == ("CANCELED", "incomplete", 1)
 
 
@@ -137,7 +130,7 @@ async def test_a_plan_starts_one_run_per_job(
     started = await _start(client, writer, plan_id=plan["id"], environment_id=3)
     assert started["kind"] == "plan"
     assert started["plan_execution_id"] is not None
-    views = [await _wait(client, writer, execution_id) for execution_id in started["execution_ids"]]
+    views = [await waited(client, writer, execution_id) for execution_id in started["execution_ids"]]
     assert [(v["goal_id"], v["verdict"], v["environment_id"]) for v in views] == [
         (SEED.goal_id, "passed", 3),
         (goal["id"], "failed", 3),
@@ -152,7 +145,7 @@ async def test_many_waiters_on_one_run_share_one_poll_loop(
     for index in range(6):
         await add_step(sandbox, f"step {index}")
     (execution_id,) = (await _start(client, writer, goal_id=SEED.goal_id))["execution_ids"]
-    waiters = [_wait(client, writer, execution_id) for _ in range(12)]
+    waiters = [waited(client, writer, execution_id) for _ in range(12)]
     views = await asyncio.gather(*waiters)
     assert {view["verdict"] for view in views} == {"passed"}
     assert services.runs.watcher.loops_started == 1
@@ -169,7 +162,7 @@ async def test_a_429_slows_polling_and_never_fails_the_run(
     before = clock.now()
     throttle = await sandbox.control("POST", "/throttle", json={"requests": 2, "retryAfter": 1})
     assert throttle.status_code == 200
-    view = await _wait(client, writer, execution_id)
+    view = await waited(client, writer, execution_id)
     assert view["verdict"] == "passed"
     assert sandbox.status_reads(execution_id) == 3  # two answered 429, then the one that saw it end
     # Unthrottled, the loop reads again after RUN_POLL_SECONDS (5 s). Each 429 doubled the pause

@@ -213,7 +213,7 @@ def _store_version(
     value = _prompt_missing(_fields(field, stdin, secret_type), secret_type, generate)
 
     async def work() -> tuple[Rotation, str]:
-        async with build_secrets_service(settings, clock=SystemClock()) as service:
+        async with build_secrets_service(settings, clock=SystemClock(), announce=True) as service:
             ref = service.ref(secret_type, name)
             stored = await (service.rotate(ref, value) if rotating else service.put(ref, value))
             return stored, _where(settings, service)

@@ -8,6 +8,7 @@ published it twice).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHANNEL = "events"
+#: The owner of events no user caused (a secret rotated by an operator): admins see them.
+SYSTEM_OWNER = "system"
+
+
+def event_id_for(dedupe_key: str) -> str:
+    """The id of the one event ``dedupe_key`` names (``job:<id>:ended``): every publish of it, after a
+    crash or from two paths that saw one end, is the same event, which the local log and the journal
+    keep once and each webhook receives once."""
+    return "evt_" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:24]
 
 
 def to_message(event: Event) -> Message:
@@ -58,8 +68,10 @@ class EventPublisher:
         owner: str,
         subject: str | None = None,
         correlation: str | None = None,
+        dedupe_key: str | None = None,
     ) -> Event:
-        """The event, its data checked against the type's schema (422 naming the field)."""
+        """The event, its data checked against the type's schema (422 naming the field). Its id is
+        fresh, or derived from ``dedupe_key`` (:func:`event_id_for`)."""
         try:
             kind = EventType(event_type)
         except ValueError as exc:
@@ -72,7 +84,7 @@ class EventPublisher:
             where = ".".join(str(part) for part in first["loc"])
             raise InvalidInput(f"data.{where}" if where else "data", first["msg"]) from exc
         return Event(
-            id=new_id("evt"),
+            id=new_id("evt") if dedupe_key is None else event_id_for(dedupe_key),
             type=kind,
             time=self._clock.now(),
             subject=subject,
@@ -90,20 +102,32 @@ class EventPublisher:
         owner: str,
         subject: str | None = None,
         correlation: str | None = None,
+        dedupe_key: str | None = None,
     ) -> Event:
         """Accept an event for publishing: on the bus now, or from the outbox once it answers."""
-        event = self.build(event_type, data, owner=owner, subject=subject, correlation=correlation)
+        event = self.build(
+            event_type, data, owner=owner, subject=subject, correlation=correlation, dedupe_key=dedupe_key
+        )
         await self._channel.deliver(event.model_dump(mode="json"))
         self.published += 1
         return event
 
     async def publish_or_log(
-        self, event_type: EventType, data: Mapping[str, Any], *, owner: str, subject: str | None = None
+        self,
+        event_type: EventType,
+        data: Mapping[str, Any],
+        *,
+        owner: str,
+        subject: str | None = None,
+        correlation: str | None = None,
+        dedupe_key: str | None = None,
     ) -> None:
         """For a flow whose work is already done: an event that cannot even be kept locally (the data
         folder's disk failed) is logged, not raised, so a caller is not invited to redo the work."""
         try:
-            await self.publish(event_type, data, owner=owner, subject=subject)
+            await self.publish(
+                event_type, data, owner=owner, subject=subject, correlation=correlation, dedupe_key=dedupe_key
+            )
         except BackendUnavailable:
             logger.exception("event %s could not be accepted", event_type.value)
 

@@ -24,9 +24,11 @@ class EventType(StrEnum):
     JOB_STARTED = "job.started"
     JOB_COMPLETED = "job.completed"
     JOB_FAILED = "job.failed"
+    JOB_CANCELLED = "job.cancelled"
     SUITE_RUN_STARTED = "suite_run.started"
     SUITE_RUN_COMPLETED = "suite_run.completed"
     SUITE_RUN_FAILED = "suite_run.failed"
+    RUN_STARTED = "run.started"
     RUN_FINISHED = "run.finished"
     SESSION_CREATED = "session.created"
     SESSION_ENDED = "session.ended"
@@ -70,12 +72,14 @@ class BatchEvent(EventData):
 
 
 class JobEvent(EventData):
-    """Asynchronous work (a queued command, batch or suite) started, completed or failed."""
+    """Asynchronous work (a queued command, batch or suite) started, completed, failed or was cancelled."""
 
     job_id: str
     kind: str = Field(description="command, batch or suite")
     attempt: int = Field(default=1, ge=1)
-    result: dict[str, Any] | None = None
+    result: dict[str, Any] | None = Field(
+        default=None, description="the job's result; a long list in it (a batch's results) is left out"
+    )
     error: dict[str, Any] | None = None
 
 
@@ -90,6 +94,19 @@ class SuiteRunEvent(EventData):
     error: dict[str, Any] | None = None
 
 
+class RunStartedEvent(EventData):
+    """Virtuoso started an execution this service asked for (a goal, journeys, a journey or a plan's job)."""
+
+    run_id: str
+    execution_id: str | None = None
+    kind: str = Field(description="goal, journeys, journey or plan")
+    goal_id: int | None = None
+    journey_ids: list[int] = Field(default_factory=list, max_length=200)
+    plan_id: int | None = None
+    status: str | None = Field(default=None, description="Virtuoso's status when it answered")
+    url: str | None = Field(default=None, description="the run in Virtuoso's UI")
+
+
 class RunFinishedEvent(EventData):
     """A Virtuoso execution (goal, journey or plan) reached a final state."""
 
@@ -100,6 +117,8 @@ class RunFinishedEvent(EventData):
     failed: int | None = Field(default=None, ge=0)
     duration_ms: float | None = Field(default=None, ge=0)
     url: str | None = Field(default=None, description="the run in Virtuoso's UI")
+    status: str | None = Field(default=None, description="Virtuoso's status: FINISHED, CANCELED, FAILED")
+    virtuoso_outcome: str | None = Field(default=None, description="Virtuoso's outcome: PASS, FAIL, ...")
 
 
 class SessionEvent(EventData):
@@ -158,9 +177,11 @@ SCHEMAS: Final[dict[EventType, tuple[type[EventData], int]]] = {
     EventType.JOB_STARTED: (JobEvent, 1),
     EventType.JOB_COMPLETED: (JobEvent, 1),
     EventType.JOB_FAILED: (JobEvent, 1),
+    EventType.JOB_CANCELLED: (JobEvent, 1),
     EventType.SUITE_RUN_STARTED: (SuiteRunEvent, 1),
     EventType.SUITE_RUN_COMPLETED: (SuiteRunEvent, 1),
     EventType.SUITE_RUN_FAILED: (SuiteRunEvent, 1),
+    EventType.RUN_STARTED: (RunStartedEvent, 1),
     EventType.RUN_FINISHED: (RunFinishedEvent, 1),
     EventType.SESSION_CREATED: (SessionEvent, 1),
     EventType.SESSION_ENDED: (SessionEvent, 1),

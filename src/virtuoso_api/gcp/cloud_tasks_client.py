@@ -26,7 +26,7 @@ from typing import Any
 
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.commands.models import CommandRequest
-from virtuoso_api.gcp._facade import FacadeClient
+from virtuoso_api.gcp._facade import OnePerProcess, ServicesClient
 from virtuoso_api.jobs.models import AsyncBatchRequest, AsyncCommandRequest, Job, JobAccepted
 from virtuoso_api.services import Services
 
@@ -36,7 +36,7 @@ JsonDict = dict[str, Any]
 DEFAULT_USER = "facade"
 
 
-class CloudTasksClient(FacadeClient):
+class CloudTasksClient(ServicesClient):
     background = True  # on the local queue, the client runs tasks while it is open
 
     async def create_command_task(
@@ -120,19 +120,14 @@ def _job_dict(job: Job) -> JsonDict:
     return {**job.model_dump(mode="json"), "name": job.task_name}
 
 
-_client: CloudTasksClient | None = None
+_process_client = OnePerProcess(CloudTasksClient)
 
 
 def get_cloud_tasks_client() -> CloudTasksClient:
     """The process's client, built on first call from the environment (``Settings``)."""
-    global _client
-    if _client is None:
-        _client = CloudTasksClient()
-    return _client
+    return _process_client.get()
 
 
 async def close_cloud_tasks_client() -> None:
-    global _client
-    if _client is not None:
-        await _client.close()
-    _client = None
+    """Close the process's client (if any) and forget it; the next getter call builds a new one."""
+    await _process_client.close()

@@ -25,7 +25,7 @@ from typing import Any
 
 from virtuoso_api.api_keys.models import ApiKeyCreate, ApiKeyView, Scope
 from virtuoso_api.errors import NotFound, Unauthorized
-from virtuoso_api.gcp._facade import FacadeClient
+from virtuoso_api.gcp._facade import OnePerProcess, ServicesClient
 from virtuoso_api.history.models import HistoryFilters, Source
 from virtuoso_api.infra.documents import MAX_BATCH_OPERATIONS, Patch, Put, Remove, WriteOp
 from virtuoso_api.virtuoso.ids import parse_checkpoint_id
@@ -35,7 +35,7 @@ __all__ = ["FirestoreClient", "Patch", "Put", "Remove", "close_firestore_client"
 JsonDict = dict[str, Any]
 
 
-class FirestoreClient(FacadeClient):
+class FirestoreClient(ServicesClient):
     @property
     def backend(self) -> str:
         """``firestore`` or ``sqlite``: where the data goes (known without opening anything)."""
@@ -233,20 +233,14 @@ class FirestoreClient(FacadeClient):
         return len(operations)
 
 
-_client: FirestoreClient | None = None
+_process_client = OnePerProcess(FirestoreClient)
 
 
 def get_firestore_client() -> FirestoreClient:
     """The process's client, built on first call from the environment (``Settings``)."""
-    global _client
-    if _client is None:
-        _client = FirestoreClient()
-    return _client
+    return _process_client.get()
 
 
 async def close_firestore_client() -> None:
     """Close the process's client (if any) and forget it; the next getter call builds a new one."""
-    global _client
-    if _client is not None:
-        await _client.close()
-    _client = None
+    await _process_client.close()

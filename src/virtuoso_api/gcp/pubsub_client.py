@@ -42,8 +42,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from virtuoso_api.config import Settings
-from virtuoso_api.events import Consumer, Event, EventType
-from virtuoso_api.gcp._facade import FacadeClient
+from virtuoso_api.events import SYSTEM_OWNER, Consumer, Event, EventType
+from virtuoso_api.gcp._facade import OnePerProcess, ServicesClient
 from virtuoso_api.infra.events import MIN_DELIVERY_ATTEMPTS, Received, SubscriptionSpec
 from virtuoso_api.kit.clock import Clock
 
@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Any]
 
 
-class PubSubClient(FacadeClient):
+class PubSubClient(ServicesClient):
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(settings, clock=clock)
         self._handlers: dict[EventType, list[Handler]] = defaultdict(list)
@@ -72,7 +72,7 @@ class PubSubClient(FacadeClient):
         event_type: EventType | str,
         data: Mapping[str, Any],
         *,
-        owner: str = "system",
+        owner: str = SYSTEM_OWNER,
         subject: str | None = None,
         correlation_id: str | None = None,
     ) -> str:
@@ -152,19 +152,14 @@ class PubSubClient(FacadeClient):
         await super().close()
 
 
-_client: PubSubClient | None = None
+_process_client = OnePerProcess(PubSubClient)
 
 
 def get_pubsub_client() -> PubSubClient:
     """The process's client, built on first call from the environment (``Settings``)."""
-    global _client
-    if _client is None:
-        _client = PubSubClient()
-    return _client
+    return _process_client.get()
 
 
 async def close_pubsub_client() -> None:
-    global _client
-    if _client is not None:
-        await _client.close()
-    _client = None
+    """Close the process's client (if any) and forget it; the next getter call builds a new one."""
+    await _process_client.close()

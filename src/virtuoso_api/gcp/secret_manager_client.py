@@ -18,14 +18,13 @@ kept until :meth:`SecretManagerClient.close`. Use it from one event loop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from contextlib import AsyncExitStack
-from types import TracebackType
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from virtuoso_api.config import Settings, load_settings
-from virtuoso_api.kit.clock import Clock, SystemClock
+from virtuoso_api.config import Settings
+from virtuoso_api.gcp._facade import FacadeClient, OnePerProcess
+from virtuoso_api.kit.clock import SystemClock
 from virtuoso_api.kit.timestamps import format_timestamp
 from virtuoso_api.secrets import SecretsService, SecretType, StoredSecret
 from virtuoso_api.secrets.virtuoso_credentials import VirtuosoCredentials
@@ -42,49 +41,16 @@ __all__ = [
 JsonDict = dict[str, Any]
 
 
-class SecretManagerClient:
-    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
-        self._settings = settings
-        self._clock = clock or SystemClock()
-        self._stack: AsyncExitStack | None = None
-        self._service: SecretsService | None = None
-        self._opening = asyncio.Lock()
-
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
+class SecretManagerClient(FacadeClient[SecretsService]):
+    """Opens only the secrets store (not the documents store, not Virtuoso)."""
 
     @property
     def backend(self) -> str:
         """``secret_manager`` or ``local``: where secrets go (known without opening anything)."""
-        return "secret_manager" if self.settings().use_secret_manager else "local"
+        return "secret_manager" if self.settings.use_secret_manager else "local"
 
-    async def _open(self) -> SecretsService:
-        if self._service is not None:
-            return self._service
-        async with self._opening:
-            if self._service is None:
-                stack = AsyncExitStack()
-                self._service = await stack.enter_async_context(
-                    build_secrets_service(self.settings(), clock=self._clock)
-                )
-                self._stack = stack
-        return self._service
-
-    async def close(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack, self._service = None, None
-
-    async def __aenter__(self) -> SecretManagerClient:
-        await self._open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
+    def _opening(self, settings: Settings) -> AbstractAsyncContextManager[SecretsService]:
+        return build_secrets_service(settings, clock=self._clock or SystemClock(), announce=True)
 
     # -- Virtuoso's credentials ------------------------------------------------------------------
 
@@ -92,7 +58,7 @@ class SecretManagerClient:
         """What the service would use: ``VIRTUOSO_API_TOKEN`` (and ``VIRTUOSO_ORG_ID``) when set,
         else the ``virtuoso-api-key`` secret of this environment; ``None`` when there is neither.
         The token is ``api_key``; the object's ``repr`` masks it."""
-        settings = self.settings()
+        settings = self.settings
         if settings.virtuoso_api_token is not None:
             token = settings.virtuoso_api_token.get_secret_value()
             return VirtuosoCredentials(token, settings.virtuoso_org_id, "environment")
@@ -171,20 +137,14 @@ def _described(stored: StoredSecret) -> JsonDict:
     return {"secret": stored.ref.secret_id, "type": stored.ref.type.value, "version": stored.version}
 
 
-_client: SecretManagerClient | None = None
+_process_client = OnePerProcess(SecretManagerClient)
 
 
 def get_secret_manager_client() -> SecretManagerClient:
     """The process's client, built on first call from the environment (``Settings``)."""
-    global _client
-    if _client is None:
-        _client = SecretManagerClient()
-    return _client
+    return _process_client.get()
 
 
 async def close_secret_manager_client() -> None:
     """Close the process's client (if any) and forget it; the next getter call builds a new one."""
-    global _client
-    if _client is not None:
-        await _client.close()
-    _client = None
+    await _process_client.close()

@@ -56,32 +56,51 @@ def virtuoso_failure(exc: Exception, *, waited: float) -> Diagnosis:
     return Diagnosis(_SEE_LOG, url)
 
 
-def documents_check(backend: str, settings: Settings) -> str:
-    if backend == "sqlite":
+def _check(*, local: bool, emulator_host: str | None, emulator_setting: str) -> str:
+    """The setting to look at: the data folder for a local backend; for a Google one, its emulator's
+    host when one is set, else the project."""
+    if local:
         return "DATA_DIR"
-    return "FIRESTORE_EMULATOR_HOST" if settings.firestore_emulator_host else "GCP_PROJECT_ID"
+    return emulator_setting if emulator_host else "GCP_PROJECT_ID"
 
 
-def documents_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
-    check = documents_check(backend, settings)
+def _remote_failure(exc: Exception, check: str, unreachable: str, *, waited: float) -> Diagnosis:
     if isinstance(exc, TimeoutError):
         return Diagnosis(f"no answer within {waited:g}s", check)
     if isinstance(exc, BackendUnavailable):
-        return Diagnosis("the store is unreachable or refused the connection", check)
+        return Diagnosis(unreachable, check)
     return Diagnosis(_SEE_LOG, check)
 
 
+def documents_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
+    check = _check(
+        local=backend == "sqlite",
+        emulator_host=settings.firestore_emulator_host,
+        emulator_setting="FIRESTORE_EMULATOR_HOST",
+    )
+    return _remote_failure(exc, check, "the store is unreachable or refused the connection", waited=waited)
+
+
 def tasks_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
-    if backend == "local":
-        check = "DATA_DIR"
-    else:
-        check = "CLOUD_TASKS_EMULATOR_HOST" if settings.cloud_tasks_emulator_host else "GCP_PROJECT_ID"
-    if isinstance(exc, TimeoutError):
-        return Diagnosis(f"no answer within {waited:g}s", check)
     if isinstance(exc, Misconfigured):
         return Diagnosis(
             "the command queue is missing or not readable: create the queues (README)", "TASKS_QUEUE_PREFIX"
         )
-    if isinstance(exc, BackendUnavailable):
-        return Diagnosis("the task queue is unreachable or refused the connection", check)
-    return Diagnosis(_SEE_LOG, check)
+    check = _check(
+        local=backend == "local",
+        emulator_host=settings.cloud_tasks_emulator_host,
+        emulator_setting="CLOUD_TASKS_EMULATOR_HOST",
+    )
+    return _remote_failure(
+        exc, check, "the task queue is unreachable or refused the connection", waited=waited
+    )
+
+
+def events_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
+    check = _check(
+        local=backend == "sqlite",
+        emulator_host=settings.pubsub_emulator_host,
+        emulator_setting="PUBSUB_EMULATOR_HOST",
+    )
+    unreachable = "the events bus is unreachable or refused the connection; events wait in the outbox"
+    return _remote_failure(exc, check, unreachable, waited=waited)

@@ -12,7 +12,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from virtuoso_api import __version__
-from virtuoso_api.health.diagnosis import Diagnosis, documents_failure, tasks_failure, virtuoso_failure
+from virtuoso_api.health.diagnosis import (
+    Diagnosis,
+    documents_failure,
+    events_failure,
+    tasks_failure,
+    virtuoso_failure,
+)
 from virtuoso_api.health.secrets import secrets_readiness
 from virtuoso_api.http.deps import StateKey
 from virtuoso_api.http.errors import error_payload
@@ -40,6 +46,7 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
     """200 when every configured backend answers, else 503 naming those that do not."""
     settings = services.settings
     documents = services.documents.backend
+    events = services.events.capability
     wait = _CHECK_TIMEOUT_SECONDS
     checks: dict[str, tuple[str, Callable[[], Awaitable[None]], Diagnose]] = {
         "documents": (
@@ -56,6 +63,11 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
             services.tasks.backend,
             services.tasks.queue.ping,
             lambda exc: tasks_failure(exc, services.tasks.backend, settings, waited=wait),
+        ),
+        "events": (
+            events.backend,
+            events.bus.ping,
+            lambda exc: events_failure(exc, events.backend, settings, waited=wait),
         ),
     }
     results: dict[str, dict[str, Any]] = {}
@@ -82,6 +94,8 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
     results["documents"]["pending_writes"] = await services.outbox.log.pending("documents")
     # Jobs accepted while Cloud Tasks was unreachable: their enqueues wait in the outbox.
     results["tasks"]["pending_enqueues"] = await services.tasks.pending_enqueues()
+    # Events accepted while the bus was unreachable, waiting in the outbox to be published in order.
+    results["events"]["pending_events"] = await services.events.publisher.pending()
     results["secrets"] = await secrets_readiness(services.secrets, settings, wait=wait)
     # Secrets served stale within their grace period keep the service ready; the body says so.
     failing = [

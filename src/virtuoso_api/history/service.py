@@ -11,17 +11,17 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from virtuoso_api.errors import BadRequest, InvalidInput
+from virtuoso_api.errors import InvalidInput
 from virtuoso_api.history.models import COLLECTION, HistoryEntry, HistoryFilters, HistoryPage, Source
 from virtuoso_api.infra.documents import (
     DocumentStore,
     DurableWrites,
     Filter,
-    InvalidCursor,
     Op,
     Put,
     Query,
     WriteOp,
+    query_page,
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
@@ -93,11 +93,7 @@ class HistoryService:
         query = Query(
             COLLECTION, tuple(conditions), order_by="timestamp", descending=True, limit=limit, cursor=cursor
         )
-        try:
-            page = await self._store.query(query)
-        except InvalidCursor as exc:
-            # 400, not 422: a cursor is opaque, so a bad one is a broken request, not a bad value.
-            raise BadRequest(f"cursor: {exc}", details=[{"field": "cursor", "reason": str(exc)}]) from exc
+        page = await query_page(self._store, query)
         return HistoryPage(
             entries=[HistoryEntry.model_validate(doc.data) for doc in page.documents],
             next_cursor=page.next_cursor,

@@ -25,17 +25,19 @@ from pydantic import TypeAdapter
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.commands.service import error_of, parse_commands
 from virtuoso_api.commands.vocabulary import parse_command
-from virtuoso_api.errors import BackendUnavailable, BadRequest, Conflict, NotFound, VirtuosoApiError
+from virtuoso_api.errors import BackendUnavailable, Conflict, NotFound, VirtuosoApiError
+from virtuoso_api.events import EventPublisher
 from virtuoso_api.idempotency import IdempotencyService, OnceKey
 from virtuoso_api.infra.documents import (
     DocumentAlreadyExists,
     DocumentStore,
     Filter,
-    InvalidCursor,
     Op,
     Query,
+    query_page,
 )
 from virtuoso_api.infra.tasks import Delivery, Finished, NewTask, RetryLater, TaskOutcome, Tasks, queue_name
+from virtuoso_api.jobs.events import JobEvents
 from virtuoso_api.jobs.handlers import JobHandlers, JobResult
 from virtuoso_api.jobs.models import (
     COLLECTION,
@@ -50,6 +52,7 @@ from virtuoso_api.jobs.models import (
 from virtuoso_api.jobs.runner import JobRun, RunDeps
 from virtuoso_api.jobs.stats import job_stats
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.correlation import correlation_id
 from virtuoso_api.kit.ids import new_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.redact import redact
@@ -78,6 +81,7 @@ class JobService:
         handlers: JobHandlers,
         deps: RunDeps,
         clock: Clock,
+        events: EventPublisher,
     ) -> None:
         self._store = store
         self._tasks = tasks
@@ -85,6 +89,7 @@ class JobService:
         self.handlers = handlers
         self._deps = deps
         self._clock = clock
+        self._events = JobEvents(events)
 
     def needs(self) -> Needs:
         sweep = PeriodicJob("fail abandoned jobs", _SWEEP_EVERY_SECONDS, self.fail_abandoned)
@@ -195,10 +200,7 @@ class JobService:
         query = Query(
             COLLECTION, tuple(filters), order_by="created_at", descending=True, limit=limit, cursor=cursor
         )
-        try:
-            page = await self._store.query(query)
-        except InvalidCursor as exc:
-            raise BadRequest(f"cursor: {exc}", details=[{"field": "cursor", "reason": str(exc)}]) from exc
+        page = await query_page(self._store, query)
         return JobPage(
             jobs=[Job.model_validate(d.data) for d in page.documents], next_cursor=page.next_cursor
         )
@@ -220,6 +222,7 @@ class JobService:
         if job.status is JobStatus.QUEUED:
             changes = {"status": JobStatus.CANCELLED.value, "finished_at": now}
             job = Job.model_validate((await self._store.patch(COLLECTION, job_id, changes)).data)
+            await self._events.ended(job)
         return job
 
     async def stats(self) -> JobStats:
@@ -228,13 +231,25 @@ class JobService:
     # -- running ---------------------------------------------------------------------------------
 
     async def handle_task(self, delivery: Delivery) -> TaskOutcome:
-        """The task handler (module docstring). Never raises: every failure is an outcome."""
+        """The task handler (module docstring). Never raises: every failure is an outcome. What the
+        job's commands and runs publish carries the job's id as its correlation id."""
         job_id = str(delivery.payload.get("job_id", ""))
+        correlated = correlation_id.set(job_id)
+        try:
+            return await self._handle(job_id, delivery)
+        finally:
+            correlation_id.reset(correlated)
+
+    async def _handle(self, job_id: str, delivery: Delivery) -> TaskOutcome:
         try:
             job = await self._find(job_id)
             if job is None:
                 return Finished(f"no job {job_id}: expired or never written")
             if job.status.finished:
+                if job.attempts:
+                    # Delivered again after an attempt that finished it: that attempt may have died
+                    # before publishing its end. Published again, it is the same event (jobs/events.py).
+                    await self._events.ended(job)
                 return Finished(f"job {job_id} had already {job.status.value}")
             if job.cancel_requested and job.status is JobStatus.QUEUED:
                 await self._finish(job_id, JobResult(JobStatus.CANCELLED))
@@ -261,6 +276,9 @@ class JobService:
         }
         if job.started_at is None:
             changes["started_at"] = now
+            # Published before the record says so: an attempt that dies in between leaves the job
+            # unstarted, and the next one publishes the same event again (jobs/events.py), never none.
+            await self._events.started(job.model_copy(update={"attempts": changes["attempts"]}))
         document = await self._store.patch(COLLECTION, job.job_id, changes)
         return Job.model_validate(document.data)
 
@@ -286,7 +304,8 @@ class JobService:
             changes["result"] = result.result
         if result.error is not None or result.status is JobStatus.SUCCEEDED:
             changes["error"] = result.error
-        await self._store.patch(COLLECTION, job_id, changes)
+        document = await self._store.patch(COLLECTION, job_id, changes)
+        await self._events.ended(Job.model_validate(document.data))
 
     async def fail_abandoned(self) -> int:
         """Fail running jobs on their last attempt that have shown no sign of life for

@@ -221,6 +221,8 @@ class RunRecord(BaseModel):
     tags: list[str] = Field(default_factory=list)
     project_id: int | None = None
     started_at: UtcDatetime
+    #: What caused the start (the request id, or the job id): the run's events carry it.
+    correlation_id: str | None = None
     status: str | None = None
     outcome: str | None = None
     verdict: Verdict = Verdict.RUNNING

@@ -17,11 +17,14 @@ from typing import TypeVar
 
 from virtuoso_api.api_keys.models import Principal
 from virtuoso_api.errors import BackendUnavailable, VirtuosoApiError
+from virtuoso_api.events import EventPublisher
 from virtuoso_api.history.models import Source
 from virtuoso_api.infra.documents import DocumentStore, DurableWrites
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.kit.correlation import correlation_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.recent import RecentValues
+from virtuoso_api.runs.events import RunEvents
 from virtuoso_api.runs.junit import JunitRun, junit_xml
 from virtuoso_api.runs.models import (
     Kind,
@@ -63,11 +66,13 @@ class RunService:
         sleep: Sleep,
         policy: PollPolicy,
         ui_base: str | None,
+        events: EventPublisher,
     ) -> None:
         self._virtuoso = virtuoso
         self._clock = clock
         self._ui_base = ui_base
         self._log = RunLog(store, writes=writes, clock=clock)
+        self._events = RunEvents(events)
         self._projects: RecentValues[int, int] = RecentValues(clock, max_entries=1_000)
         self.watcher = RunWatcher(self._read, clock=clock, sleep=sleep, policy=policy, on_end=self._ended)
 
@@ -123,6 +128,9 @@ class RunService:
             started_at=now,
         )
         await self._record(caller, request, started, source)
+        for run in started.runs:
+            if run.execution_id is not None:
+                await self._announce(self._events.started(caller.user_id, started, run))
         return started
 
     async def _started_run(self, execution: Execution, request: RunRequest) -> StartedRun:
@@ -158,6 +166,7 @@ class RunService:
                 tags=list(request.tags),
                 project_id=self._projects.get(run.goal_id, max_age=_FOREVER) if run.goal_id else None,
                 started_at=started.started_at,
+                correlation_id=correlation_id.get(),
                 status=run.status,
                 checked_at=started.started_at,
             )
@@ -212,10 +221,28 @@ class RunService:
         await self._record_end(await self._view(execution))
 
     async def _record_end(self, view: RunView) -> None:
+        """Record how a run this service started ended, and publish ``run.finished``: before the
+        record, so a process that dies in between publishes it again (the same event) when the run
+        is settled, rather than never."""
         try:
-            await self._log.ended(view)
+            record = await self._log.get(view.execution_id)
+            if record is None or record.finished:
+                return
+            await self._events.finished(record, view)
+            await self._log.ended(record, view)
         except BackendUnavailable:
             logger.warning("how run %s ended could not be recorded now; it will be later", view.execution_id)
+        except Exception:  # a bug of ours: the caller still gets the run; the settling tries again
+            logger.exception("how run %s ended could not be recorded", view.execution_id)
+
+    @staticmethod
+    async def _announce(publishing: Awaitable[None]) -> None:
+        """Publish ``run.started`` without failing the start: the run exists whatever became of its
+        event, and an error here would invite starting it again."""
+        try:
+            await publishing
+        except Exception:
+            logger.exception("a run's event could not be published")
 
     async def settle(self) -> int:
         """Read the status of runs started here and not yet seen ending; record those that ended."""

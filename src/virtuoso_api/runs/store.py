@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from virtuoso_api.errors import BadRequest, InvalidInput
+from virtuoso_api.errors import InvalidInput
 from virtuoso_api.infra.documents import (
     DocumentStore,
     DurableWrites,
     Filter,
-    InvalidCursor,
     Op,
     Patch,
     Put,
     Query,
+    query_page,
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
@@ -41,11 +41,8 @@ class RunLog:
         document = await self._store.get(COLLECTION, str(execution_id))
         return None if document is None else RunRecord.model_validate(document.data)
 
-    async def ended(self, view: RunView) -> None:
-        """Keep how a run ended, if this service started it (others are not recorded)."""
-        record = await self.get(view.execution_id)
-        if record is None or record.finished:
-            return
+    async def ended(self, record: RunRecord, view: RunView) -> None:
+        """Keep how the run of ``record`` ended."""
         changes: dict[str, Any] = {
             "status": view.status,
             "outcome": view.outcome,
@@ -83,10 +80,7 @@ class RunLog:
         query = Query(
             COLLECTION, tuple(filters), order_by="started_at", descending=True, limit=limit, cursor=cursor
         )
-        try:
-            page = await self._store.query(query)
-        except InvalidCursor as exc:
-            raise BadRequest(f"cursor: {exc}", details=[{"field": "cursor", "reason": str(exc)}]) from exc
+        page = await query_page(self._store, query)
         return RunPage(
             runs=[RunRecord.model_validate(document.data) for document in page.documents],
             next_cursor=page.next_cursor,

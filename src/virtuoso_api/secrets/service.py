@@ -5,6 +5,8 @@ this environment; :meth:`SecretsService.put` stores a value (creating the secret
 :meth:`~SecretsService.get` reads it through the cache, :meth:`~SecretsService.ensure` reads it or
 stores a generated one (signing keys). Every secret value read or stored is registered with the
 redactor before anything else sees it, so no log line, error answer or history entry can show it.
+A new version of an existing secret is announced with a ``secret.rotated`` event (its name and
+version, never its value) once the root gives the service a publisher (:meth:`announce_to`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from virtuoso_api.errors import BackendUnavailable, Conflict, InvalidInput
+from virtuoso_api.events import SYSTEM_OWNER, EventPublisher, EventType
 from virtuoso_api.infra.secrets import (
     LATEST,
     SecretAccessDenied,
@@ -89,6 +92,7 @@ class SecretsService:
         self._keep = versions_kept
         self._in_use: dict[str, SecretRef] = {}
         self._retiring_refused = False
+        self._events: EventPublisher | None = None
 
     @property
     def backend(self) -> str:
@@ -100,6 +104,10 @@ class SecretsService:
 
     def ref(self, secret_type: SecretType | str, name: str | None = None) -> SecretRef:
         return SecretRef.of(secret_type, name, environment=self.environment)
+
+    def announce_to(self, events: EventPublisher) -> None:
+        """Publish ``secret.rotated`` for every new version of an existing secret from now on."""
+        self._events = events
 
     def needs(self) -> Needs:
         return Needs(
@@ -135,7 +143,7 @@ class SecretsService:
             with contextlib.suppress(SecretAlreadyExists):  # made by someone else in between
                 await self._store.create(ref.secret_id, labels=ref.labels)
             return Rotation(await self._add(ref, value))
-        return Rotation(stored, await self.retire(ref))
+        return await self._rotated(stored)
 
     async def rotate(self, ref: SecretRef, fields: Any | None = None) -> Rotation:
         """A new version of an existing secret (a generated one when ``fields`` is None and the type
@@ -147,7 +155,20 @@ class SecretsService:
             raise SecretNotFound(
                 f"secret {ref} does not exist: store a first value before rotating it"
             ) from None
-        return Rotation(stored, await self.retire(ref))
+        return await self._rotated(stored)
+
+    async def _rotated(self, stored: StoredSecret) -> Rotation:
+        """After a new version of an existing secret: older ones retired, the rotation announced."""
+        rotation = Rotation(stored, await self.retire(stored.ref))
+        if self._events is not None and stored.version > 1:
+            await self._events.publish_or_log(
+                EventType.SECRET_ROTATED,
+                {"secret": stored.ref.secret_id, "version": str(stored.version)},
+                owner=SYSTEM_OWNER,
+                subject=f"secret/{stored.ref.secret_id}",
+                dedupe_key=f"secret:{stored.ref.secret_id}:{stored.version}",
+            )
+        return rotation
 
     async def delete(self, ref: SecretRef) -> bool:
         """Delete the secret and every version; ``False`` if there was none."""

@@ -30,8 +30,12 @@ _NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 class SecretType(StrEnum):
     #: Virtuoso's API token and organization: ``{"api_key": ..., "org_id": ...}``.
     VIRTUOSO_API_KEY = "virtuoso-api-key"
-    #: A key signing outgoing webhooks, one per subscription (``name``): ``{"key": ...}``.
+    #: A signing key kept per ``name`` (a receiver's, a partner's): ``{"key": ...}``. The service's own
+    #: webhooks keep their ``whsec_`` secrets sealed under the one key below instead.
     WEBHOOK_SIGNING_KEY = "webhook-signing-key"
+    #: The key every webhook's signing secret is sealed under in the documents store (envelope
+    #: encryption; one secret, rotatable): ``{"key": ...}``.
+    WEBHOOK_SEALING_KEY = "webhook-sealing-key"
     #: The key signing URLs of locally stored blobs: ``{"key": ...}``.
     BLOB_SIGNING_KEY = "blob-signing-key"
 
@@ -100,6 +104,7 @@ class SigningKey(SecretValue):
 VALUE_MODELS: Final[dict[SecretType, type[SecretValue]]] = {
     SecretType.VIRTUOSO_API_KEY: VirtuosoApiKey,
     SecretType.WEBHOOK_SIGNING_KEY: SigningKey,
+    SecretType.WEBHOOK_SEALING_KEY: SigningKey,
     SecretType.BLOB_SIGNING_KEY: SigningKey,
 }
 

@@ -126,6 +126,7 @@ class Services:
         virtuoso = built.virtuoso
         events = EventsService(built.events, built.outbox, clock=clock, data_dir=settings.data_dir)
         publisher = events.publisher
+        built.secrets.announce_to(publisher)
         sessions = SessionService(
             store, clock=clock, ttl_seconds=settings.session_ttl_seconds, events=publisher
         )
@@ -144,6 +145,7 @@ class Services:
                 unreachable_seconds=settings.run_unreachable_seconds,
             ),
             ui_base=ui_base_for(virtuoso.base_url, str(settings.virtuoso_ui_url or "") or None),
+            events=publisher,
         )
         commands = CommandService(
             virtuoso=virtuoso.client,
@@ -175,9 +177,17 @@ class Services:
             claim_lease=longest + timedelta(seconds=30),
         )
         jobs = JobService(
-            store, tasks=built.tasks, idempotency=idempotency, handlers=handlers, deps=run_deps, clock=clock
+            store,
+            tasks=built.tasks,
+            idempotency=idempotency,
+            handlers=handlers,
+            deps=run_deps,
+            clock=clock,
+            events=publisher,
         )
-        webhooks = WebhookService(store, built.events.bus, clock=clock, events=publisher, settings=settings)
+        webhooks = WebhookService(
+            store, built.events.bus, clock=clock, events=publisher, secrets=built.secrets, settings=settings
+        )
         needs = [
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),

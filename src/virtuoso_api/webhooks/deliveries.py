@@ -32,10 +32,10 @@ from virtuoso_api.infra.documents import (
     DocumentAlreadyExists,
     DocumentStore,
     Filter,
-    InvalidCursor,
     Op,
     Query,
     is_valid_doc_id,
+    query_page,
 )
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
@@ -51,7 +51,7 @@ from virtuoso_api.webhooks.models import (
     StoredDelivery,
     Webhook,
 )
-from virtuoso_api.webhooks.sealing import SecretSeal
+from virtuoso_api.webhooks.sealing import SealingError, SecretSeal
 from virtuoso_api.webhooks.sender import AttemptResult, WebhookSender
 
 logger = logging.getLogger(__name__)
@@ -162,19 +162,32 @@ class Deliveries:
             result = AttemptResult(None, 0.0, f"not sent: {why}")
             # A dead letter to replay once the webhook is enabled again; not one more failure of it.
             return await self._record(current, None, result, now, final=True)
-        result = await self._sender.send(
-            hook.url,
-            secrets=self._secrets_of(hook, now),
-            message_id=current.delivery_id,
-            at=now,
-            body=current.payload,
-        )
+        try:
+            secrets = await self._secrets_of(hook, now)
+        except SealingError as exc:  # a failed attempt (never an unsigned one), to replay once fixed
+            logger.error("webhook %s: %s", hook.webhook_id, exc.message)
+            result = AttemptResult(None, 0.0, "not sent: the webhook's signing secret cannot be opened")
+        else:
+            result = await self._sender.send(
+                hook.url, secrets=secrets, message_id=current.delivery_id, at=now, body=current.payload
+            )
         recorded = await self._record(current, hook, result, now, final=current.test)
         self.attempted += 1  # counted once recorded, so a test that saw the count sees the record
         return recorded
 
-    def _secrets_of(self, hook: Webhook, now: datetime) -> list[str]:
-        return [self._seal.open(s.sealed) for s in hook.secrets if s.expires_at is None or s.expires_at > now]
+    async def _secrets_of(self, hook: Webhook, now: datetime) -> list[str]:
+        """The secrets that sign now: the current one, and one rotated out but in its grace period
+        (left out, with a warning, if it no longer opens: the current one still signs)."""
+        current, *retiring = [s for s in hook.secrets if s.expires_at is None or s.expires_at > now]
+        opened = [await self._seal.open(current.sealed, webhook_id=hook.webhook_id)]
+        for secret in retiring:
+            try:
+                opened.append(await self._seal.open(secret.sealed, webhook_id=hook.webhook_id))
+            except SealingError as exc:
+                logger.warning(
+                    "webhook %s: a previous secret does not sign: %s", hook.webhook_id, exc.message
+                )
+        return opened
 
     async def _record(
         self,
@@ -316,10 +329,7 @@ class Deliveries:
         query = Query(
             DELIVERIES, tuple(filters), order_by="created_at", descending=True, limit=limit, cursor=cursor
         )
-        try:
-            found = await self._store.query(query)
-        except InvalidCursor as exc:
-            raise InvalidInput("cursor", str(exc)) from exc
+        found = await query_page(self._store, query)
         deliveries = [Delivery.model_validate(doc.data) for doc in found.documents]
         return DeliveryPage(deliveries=deliveries, next_cursor=found.next_cursor)
 

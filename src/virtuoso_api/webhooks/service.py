@@ -21,6 +21,7 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.ids import new_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.timestamps import format_timestamp
+from virtuoso_api.secrets import SecretsService
 from virtuoso_api.webhooks.deliveries import Deliveries
 from virtuoso_api.webhooks.directory import MAX_PER_OWNER, WebhookDirectory
 from virtuoso_api.webhooks.models import (
@@ -40,7 +41,8 @@ from virtuoso_api.webhooks.models import (
     WebhookUpdate,
     WebhookView,
 )
-from virtuoso_api.webhooks.sealing import SecretSeal, new_secret
+from virtuoso_api.webhooks.resealing import Resealer, WebhookSecretsLock
+from virtuoso_api.webhooks.sealing import SecretSeal, legacy_source, new_secret
 from virtuoso_api.webhooks.sender import WebhookSender
 from virtuoso_api.webhooks.targets import parse_target
 
@@ -49,6 +51,8 @@ _DUE_EVERY_SECONDS: Final = 1.0
 # Retries scheduled by another instance, or by a process that was stopped, are found this often.
 _SWEEP_EVERY_SECONDS: Final = 30.0
 _FAN_OUT_CONCURRENCY: Final = 32
+# A rotation of the sealing key is seen within SECRET_CACHE_TTL_SECONDS; the check is one cached read.
+_RESEAL_CHECK_EVERY_SECONDS: Final = 60.0
 
 
 class WebhookService:
@@ -59,14 +63,24 @@ class WebhookService:
         *,
         clock: Clock,
         events: EventPublisher,
+        secrets: SecretsService,
         settings: Settings,
     ) -> None:
         self._store = store
         self._clock = clock
         self._events = events
         self._allow_local = settings.webhook_allow_local_targets
-        self._seal = SecretSeal.from_settings(settings)
+        self._seal = SecretSeal.from_settings(secrets, settings)
         self.directory = WebhookDirectory(store, clock=clock)
+        self._secrets_lock = WebhookSecretsLock(store, clock=clock)
+        self.resealer = Resealer(
+            store,
+            seal=self._seal,
+            directory=self.directory,
+            lock=self._secrets_lock,
+            clock=clock,
+            legacy_source=legacy_source(settings),
+        )
         self._sender = WebhookSender(
             timeout_seconds=settings.webhook_timeout_seconds, allow_local=self._allow_local
         )
@@ -91,10 +105,15 @@ class WebhookService:
         sweep = PeriodicJob(
             "sweep for due webhook retries", _SWEEP_EVERY_SECONDS, self.deliveries.deliver_due
         )
+        reseal = PeriodicJob(
+            "re-seal webhook secrets after a rotation of their key",
+            _RESEAL_CHECK_EVERY_SECONDS,
+            self.resealer.when_rotated,
+        )
         return Needs(
             expiring_collections=(DELIVERIES, CLAIMS),
-            periodic=(due, sweep),
-            at_start=(self.consumer.run_forever,),
+            periodic=(due, sweep, reseal),
+            at_start=(self.consumer.run_forever, self.resealer.at_start),
             at_shutdown=(self.close,),
         )
 
@@ -106,8 +125,9 @@ class WebhookService:
             raise Conflict(f"a caller may have at most {MAX_PER_OWNER} webhooks; delete one first")
         now = self._clock.now()
         secret = new_secret()
+        webhook_id = new_id("wh")
         hook = Webhook(
-            webhook_id=new_id("wh"),
+            webhook_id=webhook_id,
             owner=owner,
             url=body.url,
             events=body.events,
@@ -115,7 +135,9 @@ class WebhookService:
             enabled=body.enabled,
             created_at=now,
             updated_at=now,
-            secrets=[SealedSecret(sealed=self._seal.seal(secret), created_at=now)],
+            secrets=[
+                SealedSecret(sealed=await self._seal.seal(secret, webhook_id=webhook_id), created_at=now)
+            ],
         )
         await self._store.create(WEBHOOKS, hook.webhook_id, hook.model_dump(mode="json"))
         self.directory.forget(hook)
@@ -160,21 +182,26 @@ class WebhookService:
     async def rotate_secret(self, owner: str | None, webhook_id: str, body: SecretRotation) -> SecretRotated:
         """A new secret signs from now on; the current one goes on signing too for ``grace_seconds``
         (every delivery carries both signatures meanwhile), so receivers can switch without a gap."""
-        hook = await self.owned(owner, webhook_id)
-        now = self._clock.now()
+        await self.owned(owner, webhook_id)
         secret = new_secret()
-        retiring = hook.secrets[0].model_copy(
-            update={"expires_at": now + timedelta(seconds=body.grace_seconds)}
-        )
-        kept = [s for s in hook.secrets[1:] if s.expires_at is not None and s.expires_at > now]
-        current = SealedSecret(sealed=self._seal.seal(secret), created_at=now)
-        secrets = [current, *([retiring] if body.grace_seconds else []), *kept]
-        changes = {
-            "secrets": [s.model_dump(mode="json") for s in secrets],
-            "updated_at": format_timestamp(now),
-        }
-        await self._store.patch(WEBHOOKS, webhook_id, changes)
-        self.directory.forget(hook)
+        sealed = await self._seal.seal(secret, webhook_id=webhook_id)
+        # Held while the list is read and written: a re-seal of this webhook (resealing.py) would
+        # otherwise write back the list it read, without the new secret.
+        async with self._secrets_lock.held(webhook_id):
+            hook = await self.owned(owner, webhook_id)
+            now = self._clock.now()
+            retiring = hook.secrets[0].model_copy(
+                update={"expires_at": now + timedelta(seconds=body.grace_seconds)}
+            )
+            kept = [s for s in hook.secrets[1:] if s.expires_at is not None and s.expires_at > now]
+            current = SealedSecret(sealed=sealed, created_at=now)
+            secrets = [current, *([retiring] if body.grace_seconds else []), *kept]
+            changes = {
+                "secrets": [s.model_dump(mode="json") for s in secrets],
+                "updated_at": format_timestamp(now),
+            }
+            await self._store.patch(WEBHOOKS, webhook_id, changes)
+            self.directory.forget(hook)
         return SecretRotated(
             webhook_id=webhook_id,
             secret=secret,

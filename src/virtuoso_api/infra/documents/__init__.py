@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from virtuoso_api.config import Settings
 from virtuoso_api.errors import Misconfigured
+from virtuoso_api.infra.documents.paging import query_page
 from virtuoso_api.infra.documents.port import (
     MAX_BATCH_OPERATIONS,
     UNSET,
@@ -57,6 +58,7 @@ __all__ = [
     "build_documents",
     "check_libraries",
     "is_valid_doc_id",
+    "query_page",
 ]
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -42,85 +41,14 @@ from virtuoso_api.infra.documents.port import (
     decode_cursor,
     encode_cursor,
 )
+from virtuoso_api.infra.sqlite_files import connect, immediate
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.files import private_dir, private_file
 from virtuoso_api.kit.timestamps import as_utc, format_timestamp, parse_timestamp
 
 T = TypeVar("T")
 
-_BUSY_TIMEOUT_MS = 10_000
 _SQL_OPS = {Op.EQ: "=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    _use_wal(connection)
-    connection.execute("PRAGMA synchronous = NORMAL")
-    return connection
-
-
-def _use_wal(connection: sqlite3.Connection) -> None:
-    # Switching a file to WAL takes a lock SQLite's busy handler does not wait for, so two processes
-    # opening a new file together can collide ("database is locked"). Once one has switched, the file
-    # stays in WAL and the pragma is a no-op; until then, try again for as long as the busy timeout.
-    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
-def immediate(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """``work`` in one ``BEGIN IMMEDIATE`` transaction: other processes on the file wait their turn
-    (busy timeout) instead of failing half-way; rolled back on any exception."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        result = work(connection)
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-    return result
-
-
-class SerialConnection:
-    """One connection to a small SQLite file of its own (the outbox's log, the local task queue),
-    used by one call at a time: each call is a plain function run in a worker thread, in an
-    :func:`immediate` transaction when it writes. A SQLite failure becomes
-    :class:`BackendUnavailable` for ``backend``, saying ``what`` failed."""
-
-    def __init__(
-        self, path: Path, *, schema: str, backend: str, what: str, synchronous: str = "FULL"
-    ) -> None:
-        private_dir(path.parent)
-        private_file(path)
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        _use_wal(self._connection)
-        self._connection.execute(f"PRAGMA synchronous = {synchronous}")
-        self._connection.executescript(schema)
-        self._lock = asyncio.Lock()
-        self._backend = backend
-        self._what = what
-
-    async def run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
-        def transaction(connection: sqlite3.Connection) -> T:
-            return immediate(connection, work) if write else work(connection)
-
-        async with self._lock:
-            try:
-                return await asyncio.to_thread(transaction, self._connection)
-            except sqlite3.DatabaseError as exc:
-                raise BackendUnavailable(self._backend, f"{self._what} failed: {exc}") from exc
-
-    async def close(self) -> None:
-        async with self._lock:
-            self._connection.close()
 
 
 def _dump(data: JsonObject) -> str:
@@ -148,7 +76,7 @@ class SqliteDocumentStore:
                 private_file(part)
         self._path = path
         self._clock = clock
-        self._writer = _connect(path)
+        self._writer = connect(path)
         try:
             migrate(self._writer)
         except BaseException:
@@ -158,7 +86,7 @@ class SqliteDocumentStore:
         self._readers: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
         self._all = [self._writer]
         for _ in range(readers):
-            reader = _connect(path)
+            reader = connect(path)
             self._readers.put_nowait(reader)
             self._all.append(reader)
 

@@ -21,13 +21,11 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final
 
-from virtuoso_api.errors import BackendUnavailable
-from virtuoso_api.infra.documents.sqlite import immediate
 from virtuoso_api.infra.events.port import (
     Logged,
     Message,
@@ -36,15 +34,12 @@ from virtuoso_api.infra.events.port import (
     UnknownSubscription,
     meant_for,
 )
+from virtuoso_api.infra.sqlite_files import SerialConnection
 from virtuoso_api.kit.clock import Clock
-from virtuoso_api.kit.files import private_dir, private_file
 from virtuoso_api.kit.timestamps import format_timestamp, parse_timestamp
-
-T = TypeVar("T")
 
 #: How long acked messages stay readable in the journal (the live stream resumes from it).
 RETENTION: Final = timedelta(days=7)
-_BUSY_TIMEOUT_MS: Final = 10_000
 # Another process (the CLI beside a server) may publish into the file; a waiting pull looks again this
 # often. Publishes in this process wake it at once.
 _POLL_SECONDS: Final = 0.25
@@ -103,31 +98,17 @@ class SqliteEventLog:
     """:class:`~virtuoso_api.infra.events.port.EventBus` over one SQLite file, and the journal."""
 
     def __init__(self, path: Path, *, clock: Clock) -> None:
-        private_dir(path.parent)
-        private_file(path)
         self._clock = clock
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        self._connection.execute("PRAGMA journal_mode = WAL")
-        self._connection.execute("PRAGMA synchronous = NORMAL")
-        self._connection.executescript(_SCHEMA)
-        self._lock = asyncio.Lock()
+        # synchronous NORMAL: in WAL mode, safe against a process crash (leases redeliver the rest).
+        self._file = SerialConnection(
+            path, schema=_SCHEMA, backend="events", what="the local events log", synchronous="NORMAL"
+        )
         self._published = asyncio.Event()
         self.published = 0  # messages appended by this process: a counter tests and metrics read
 
     @property
     def backend(self) -> str:
         return "sqlite"
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
-        def transaction(connection: sqlite3.Connection) -> T:
-            return immediate(connection, work) if write else work(connection)
-
-        async with self._lock:
-            try:
-                return await asyncio.to_thread(transaction, self._connection)
-            except sqlite3.DatabaseError as exc:
-                raise BackendUnavailable("events", f"the local events log failed: {exc}") from exc
 
     def _now(self) -> datetime:
         return self._clock.now()
@@ -152,7 +133,7 @@ class SqliteEventLog:
                 rows,
             )
 
-        await self._run(work, write=True)
+        await self._file.run(work, write=True)
         self.published += len(messages)
         self._published.set()
 
@@ -175,7 +156,7 @@ class SqliteEventLog:
                 ),
             )
 
-        await self._run(work, write=True)
+        await self._file.run(work, write=True)
 
     async def delete_subscription(self, name: str) -> None:
         def work(connection: sqlite3.Connection) -> None:
@@ -183,7 +164,7 @@ class SqliteEventLog:
                 column = "name" if table == "subscriptions" else "subscription"
                 connection.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
 
-        await self._run(work, write=True)
+        await self._file.run(work, write=True)
 
     # -- consuming -------------------------------------------------------------------------------
 
@@ -195,7 +176,9 @@ class SqliteEventLog:
         deadline = time.monotonic() + wait_seconds
         while True:
             self._published.clear()
-            received = await self._run(lambda c: self._pull_sync(c, subscription, max_messages), write=True)
+            received = await self._file.run(
+                lambda c: self._pull_sync(c, subscription, max_messages), write=True
+            )
             left = deadline - time.monotonic()
             if received or left <= 0:
                 return received
@@ -281,7 +264,7 @@ class SqliteEventLog:
         again since does nothing (the newer delivery holds it)."""
         if not ack_ids:
             return
-        await self._run(
+        await self._file.run(
             lambda c: c.executemany(
                 "DELETE FROM leases WHERE subscription = ? AND ack_id = ?",
                 [(subscription, a) for a in ack_ids],
@@ -293,7 +276,7 @@ class SqliteEventLog:
         if not ack_ids:
             return
         stamp = format_timestamp(self._now())
-        await self._run(
+        await self._file.run(
             lambda c: c.executemany(
                 "UPDATE leases SET visible_at = ? WHERE subscription = ? AND ack_id = ?",
                 [(stamp, subscription, a) for a in ack_ids],
@@ -303,7 +286,7 @@ class SqliteEventLog:
         self._published.set()  # a waiting pull may take it again now
 
     async def dead_letters(self, subscription: str, *, limit: int = 100) -> list[Message]:
-        rows = await self._run(
+        rows = await self._file.run(
             lambda c: c.execute(
                 f"SELECT {_COLUMNS} FROM dead d JOIN messages m ON m.seq = d.seq "
                 "WHERE d.subscription = ? ORDER BY d.seq LIMIT ?",
@@ -329,7 +312,7 @@ class SqliteEventLog:
                 connection.execute("DELETE FROM dead WHERE subscription = ? AND seq = ?", (subscription, seq))
             return len(rows)
 
-        replayed = await self._run(work, write=True)
+        replayed = await self._file.run(work, write=True)
         self._published.set()
         return replayed
 
@@ -348,17 +331,19 @@ class SqliteEventLog:
             clauses.append(f"json_extract(m.attributes, ?) IN ({marks})")
             parameters += [f'$."{name}"', *values]  # type: ignore[list-item]
         sql = f"SELECT {_COLUMNS} FROM messages m WHERE {' AND '.join(clauses)} ORDER BY m.seq LIMIT ?"
-        rows = await self._run(lambda c: c.execute(sql, (*parameters, limit)).fetchall())
+        rows = await self._file.run(lambda c: c.execute(sql, (*parameters, limit)).fetchall())
         return [_message(row) for row in rows]
 
     async def position_of(self, message_id: str) -> int | None:
-        row = await self._run(
+        row = await self._file.run(
             lambda c: c.execute("SELECT seq FROM messages WHERE id = ?", (message_id,)).fetchone()
         )
         return int(row[0]) if row else None
 
     async def last_position(self) -> int:
-        row = await self._run(lambda c: c.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone())
+        row = await self._file.run(
+            lambda c: c.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
+        )
         return int(row[0])
 
     async def wait(self, timeout: float) -> None:
@@ -380,11 +365,10 @@ class SqliteEventLog:
             )
             return cursor.rowcount
 
-        return await self._run(work, write=True)
+        return await self._file.run(work, write=True)
 
     async def ping(self) -> None:
-        await self._run(lambda c: c.execute("SELECT 1").fetchone())
+        await self._file.run(lambda c: c.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
-        async with self._lock:
-            self._connection.close()
+        await self._file.close()

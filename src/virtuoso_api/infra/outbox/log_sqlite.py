@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from virtuoso_api.infra.documents.sqlite import SerialConnection
+from virtuoso_api.infra.sqlite_files import SerialConnection
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.timestamps import format_timestamp
 
