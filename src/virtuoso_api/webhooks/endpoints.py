@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from virtuoso_api.api_keys.auth import ReadAccess, WriteAccess
 from virtuoso_api.api_keys.models import Principal, Scope
 from virtuoso_api.http.deps import StateKey
-from virtuoso_api.http.openapi import FORBIDDEN, INVALID, JSON_BODY, declare, error
+from virtuoso_api.http.openapi import BAD_CURSOR, FORBIDDEN, INVALID, JSON_BODY, declare, error
 from virtuoso_api.webhooks.models import (
     DeliveryPage,
     ReplayRequest,
@@ -66,7 +66,7 @@ async def list_webhooks(webhooks: Webhooks, caller: ReadAccess) -> list[WebhookV
 
 
 # Declared before /{webhook_id}, which would take "dead-letters" for an id.
-@router.get("/dead-letters", response_model=DeliveryPage, responses=declare(_NOT_FOUND, INVALID))
+@router.get("/dead-letters", response_model=DeliveryPage, responses=declare(_NOT_FOUND, BAD_CURSOR, INVALID))
 async def list_dead_letters(
     webhooks: Webhooks,
     caller: ReadAccess,
@@ -148,7 +148,11 @@ async def test_webhook(webhook_id: str, webhooks: Webhooks, caller: WriteAccess)
     return await webhooks.test(_scope_of(caller), webhook_id)
 
 
-@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage, responses=declare(_NOT_FOUND, INVALID))
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=DeliveryPage,
+    responses=declare(_NOT_FOUND, BAD_CURSOR, INVALID),
+)
 async def list_deliveries(
     webhook_id: str,
     webhooks: Webhooks,
