@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     tasks_oidc_certs_url: AnyHttpUrl = AnyHttpUrl("https://www.googleapis.com/oauth2/v1/certs")
     # Commands of different checkpoints a parallel batch runs at once.
     batch_parallelism: int = Field(default=4, ge=1, le=64)
+    # -- suites --------------------------------------------------------------------------------
+    # The project of a suite file that names none and is run without --project (found, else created).
+    suite_default_project: str = Field(default="Virtuoso API suites", min_length=1, max_length=200)
+    # Suite files `suite run` runs at once (each file's steps stay in order).
+    suite_parallelism: int = Field(default=4, ge=1, le=32)
     # -- runs ----------------------------------------------------------------------------------
     # The first pause between two status reads of a run; it grows while nothing changes.
     run_poll_seconds: float = Field(default=5.0, gt=0, le=600)

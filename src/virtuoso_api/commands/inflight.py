@@ -137,7 +137,7 @@ class InFlightSteps:
         steps = await client.list_steps(checkpoint)
         known = await self._recorded_step_ids(checkpoint)
         found = _closest(
-            [s for s in steps if s.id not in known and _same_step(s, data["step"])], int(data["position"])
+            [s for s in steps if s.id not in known and same_step(s, data["step"])], int(data["position"])
         )
         common: dict[str, Any] = {
             "user_id": data["user_id"],
@@ -183,7 +183,8 @@ class InFlightSteps:
                 return ids
 
 
-def _same_step(step: Step, sent: dict[str, Any]) -> bool:
+def same_step(step: Step, sent: dict[str, Any]) -> bool:
+    """Whether a stored step is the one a payload (``ParsedStep.to_payload()``) describes."""
     return (
         step.action == sent.get("action")
         and (step.value or "") == sent.get("value", "")

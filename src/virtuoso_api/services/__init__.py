@@ -42,6 +42,9 @@ from virtuoso_api.secrets import SecretsService
 from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
+from virtuoso_api.suites.job import SuiteJob
+from virtuoso_api.suites.service import SuiteService
+from virtuoso_api.suites.store import SuiteRuns
 from virtuoso_api.webhooks.service import WebhookService
 
 __all__ = ["Capabilities", "Services", "VirtuosoConnection"]
@@ -83,6 +86,7 @@ class Services:
     secrets: SecretsService
     events: EventsService
     webhooks: WebhookService
+    suites: SuiteService
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -176,6 +180,17 @@ class Services:
             # A job command's claim outlives any Virtuoso call its holder might still be making.
             claim_lease=longest + timedelta(seconds=30),
         )
+        suite_runs = SuiteRuns(store, clock=clock)
+        handlers.register(
+            JobKind.SUITE,
+            SuiteJob(
+                virtuoso=virtuoso.client,
+                runs=runs,
+                stored=suite_runs,
+                clock=clock,
+                default_project=settings.suite_default_project,
+            ),
+        )
         jobs = JobService(
             store,
             tasks=built.tasks,
@@ -185,6 +200,7 @@ class Services:
             clock=clock,
             events=publisher,
         )
+        suites = SuiteService(jobs=jobs, stored=suite_runs, runs=runs)
         webhooks = WebhookService(
             store, built.events.bus, clock=clock, events=publisher, secrets=built.secrets, settings=settings
         )
@@ -201,6 +217,7 @@ class Services:
             virtuoso.needs(),
             events.needs(),
             webhooks.needs(),
+            suites.needs(),
         ]
         return cls(
             settings=settings,
@@ -220,6 +237,7 @@ class Services:
             secrets=built.secrets,
             events=events,
             webhooks=webhooks,
+            suites=suites,
             needs=needs,
         )
 
