@@ -118,10 +118,6 @@ class SuiteRunner:
             added_all = await self._steps(suite, result, sink, observer, continue_on_error=continue_on_error)
             if options.execute and (added_all or continue_on_error):
                 await self._execute(result, options, observer)
-        except BackendUnavailable:
-            if options.raise_unavailable:
-                raise
-            result.error = {"type": "service_unavailable", "message": "Virtuoso or a store was unreachable"}
         except VirtuosoApiError as exc:
             if isinstance(exc, BackendUnavailable) and options.raise_unavailable:
                 raise
