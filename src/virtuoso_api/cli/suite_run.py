@@ -4,8 +4,9 @@ a summary table, ``--json`` and ``--junit``.
 Every file is parsed first (one bad file: exit 2, nothing touched). Then up to ``SUITE_PARALLELISM``
 files run at once, sharing one run's look-ups (a project two files name is found, or created, once);
 each file's steps go in order. Exit codes as for ``runs``: 0 every file passed (or, without
-``--execute``, every step is in), 1 a run's tests failed, 2 bad input, 3 a file could not complete (a
-step refused, Virtuoso unreachable, a run that did not finish).
+``--execute``, every step is in), 1 a run's tests failed, 2 bad input (a file, an option, an unknown
+project, goal or checkpoint id), 3 a file could not complete (a step refused, Virtuoso unreachable, a
+run that did not finish).
 """
 
 from __future__ import annotations
@@ -85,12 +86,21 @@ def exit_code(results: list[SuiteRunResult]) -> int:
     from virtuoso_api.cli.runs_cmd import RunExit
     from virtuoso_api.suites.results import SuiteStatus
 
+    if any(_refused_input(result) for result in results):
+        return RunExit.USAGE
     statuses = {result.status for result in results}
     if SuiteStatus.FAILED in statuses:
         return RunExit.FAILED
     if statuses - {SuiteStatus.PASSED, SuiteStatus.ADDED}:
         return RunExit.INCOMPLETE
     return RunExit.PASSED
+
+
+def _refused_input(result: SuiteRunResult) -> bool:
+    """Nothing placed because what was named is wrong: an unknown --project, --checkpoint or goal
+    id, a goal to create without a starting URL (bad input, exit 2, as for ``runs``)."""
+    error = result.error or {}
+    return result.placement is None and error.get("status") in (400, 404, 422)
 
 
 async def _finish(services: Services, results: list[SuiteRunResult], options: SuiteRunOptions) -> int:
@@ -101,6 +111,8 @@ async def _finish(services: Services, results: list[SuiteRunResult], options: Su
     for result in results:
         for warning in result.warnings:
             err.print(f"{warning} (warning)")
+        if result.error is not None:
+            err.print(f"{result.source}: error: {result.error.get('message', result.error.get('type'))}")
     if options.junit is not None:
         _write(options.junit, await suite_junit(services.runs, results))
     if options.as_json:
@@ -119,8 +131,10 @@ def _print_summary(results: list[SuiteRunResult]) -> None:
     from virtuoso_api.cli._runtime import out
 
     table = Table(box=None)
-    for column in ("FILE", "SUITE", "JOURNEY", "STEPS", "RUN", "OUTCOME", "STATUS"):
-        table.add_column(column, no_wrap=column != "SUITE")
+    table.add_column("FILE", overflow="fold")
+    table.add_column("SUITE", overflow="fold")
+    for column in ("JOURNEY", "STEPS", "RUN", "OUTCOME", "STATUS"):
+        table.add_column(column, no_wrap=True)
     for result in results:
         placement = result.placement
         run = result.run
@@ -159,8 +173,6 @@ def _notes(result: SuiteRunResult) -> list[str]:
     )
     if failed is not None:
         notes.append(f"line {failed.line}: {failed.command}: {(failed.error or {}).get('message', 'failed')}")
-    elif result.error is not None:
-        notes.append(str(result.error.get("message", result.error.get("type"))))
     link = result.links.run or result.links.project
     if link:
         notes.append(link)

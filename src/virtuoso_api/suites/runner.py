@@ -27,6 +27,7 @@ from virtuoso_api.runs import RunRequest, RunService, RunView
 from virtuoso_api.suites.model import Section, Suite
 from virtuoso_api.suites.placement import Lookups, PlacementOptions, Placer
 from virtuoso_api.suites.results import PlacedCheckpoint, StepResult, SuiteRunResult, SuiteStatus
+from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,8 @@ class SuiteRunner:
             added_all = await self._steps(suite, result, sink, observer, continue_on_error=continue_on_error)
             if options.execute and (added_all or continue_on_error):
                 await self._execute(result, options, observer)
+        except VirtuosoNotConfigured:
+            raise  # no file can run: the caller says what to set (the CLI exits 2)
         except VirtuosoApiError as exc:
             if isinstance(exc, BackendUnavailable) and options.raise_unavailable:
                 raise
