@@ -17,7 +17,7 @@ from virtuoso_api.virtuoso.ids import CheckpointId
 #: The suite travels inside the job's record: a Firestore document holds at most 1 MiB.
 MAX_SUITE_CHARS: Final = 512 * 1024
 
-VariableName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NAME.pattern)]
+VariableName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=f"^{NAME.pattern}$")]
 
 
 class SuiteRunRequest(Scheduling):
