@@ -255,3 +255,14 @@ def test_an_invalid_file_touches_nothing_and_exits_2(virtuoso: httpx.Client, tmp
     assert result.exit_code == 2, result.output
     assert f"{bad}:3:" in result.stderr
     assert len(virtuoso.get("/projects", params={"limit": 1000}).json()["map"]) == before
+
+
+def test_two_files_for_one_journey_are_refused_before_anything(
+    virtuoso: httpx.Client, tmp_path: Path
+) -> None:
+    one = _login(tmp_path, "Same name", file="one.yaml")
+    two = _login(tmp_path, "Same name", file="two.yaml")
+    result = _suite(one, two, "--project", "Suites H")
+    assert result.exit_code == 2, result.output
+    assert "would go to the same journey ('Same name')" in result.stderr
+    assert _projects(virtuoso, "Suites H") == []

@@ -154,6 +154,8 @@ def run(
                 err.print(problem.located(result.source))
         fail(f"{len(refused)} of {len(results)} file{'s' if len(results) != 1 else ''} not valid", Exit.USAGE)
     suites = [result for result in results if not isinstance(result, SuiteInvalid)]
+    if not dry_run and checkpoint is None:
+        _refuse_shared_journeys(suites)
     if dry_run:
         _dry_run(suites, files, as_json)
         return
@@ -171,6 +173,29 @@ def run(
             user=user,
         ),
     )
+
+
+def _refuse_shared_journeys(suites: list[Suite]) -> None:
+    """Two files of one run that would land in one journey would replace each other's steps."""
+    from virtuoso_api.cli._runtime import Exit, fail
+
+    seen: dict[tuple[object, ...], str] = {}
+    for suite in suites:
+        infrastructure = suite.infrastructure
+        if infrastructure.checkpoint is not None and infrastructure.checkpoint.id is not None:
+            continue  # appended to a checkpoint of its own choosing
+        key = (
+            infrastructure.project,
+            infrastructure.goal or suite.name,
+            infrastructure.journey or suite.name,
+        )
+        if key in seen:
+            fail(
+                f"{seen[key]} and {suite.source} would go to the same journey ({suite.name!r}): "
+                "give them different names, or run them one after the other",
+                Exit.USAGE,
+            )
+        seen[key] = suite.source
 
 
 def _dry_run(suites: list[Suite], files: list[str], as_json: bool) -> None:
