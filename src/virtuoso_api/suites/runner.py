@@ -26,7 +26,7 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.runs import RunRequest, RunService, RunView
 from virtuoso_api.suites.model import Section, Suite
 from virtuoso_api.suites.placement import Lookups, PlacementOptions, Placer
-from virtuoso_api.suites.results import PlacedCheckpoint, StepResult, SuiteRunResult, SuiteStatus
+from virtuoso_api.suites.results import PlacedCheckpoint, StepResult, SuiteRunResult
 from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
 
 logger = logging.getLogger(__name__)
@@ -220,15 +220,10 @@ class SuiteRunner:
         owner, goal_id = self._caller.user_id, result.placement.goal_id
         page = await self._runs.list(user_id=owner, goal_id=goal_id, limit=100)
         for record in page.runs:
-            if record.correlation_id == result.run_id and placement_journey(record.journey_ids, result):
+            if record.correlation_id == result.run_id and result.placement.journey_id in record.journey_ids:
                 logger.info("suite run %s: found run %s started earlier", result.run_id, record.execution_id)
                 return record.execution_id
         return None
-
-
-def placement_journey(journey_ids: list[int], result: SuiteRunResult) -> bool:
-    assert result.placement is not None
-    return result.placement.journey_id in journey_ids
 
 
 def _targets(suite: Suite, placed: list[PlacedCheckpoint]) -> list[tuple[Section, PlacedCheckpoint]]:
@@ -237,7 +232,3 @@ def _targets(suite: Suite, placed: list[PlacedCheckpoint]) -> list[tuple[Section
     if len(placed) == 1 and placed[0].section == "checkpoint":
         return [(section, placed[0]) for section in sections]
     return list(zip(sections, placed, strict=True))
-
-
-def status_is_success(status: SuiteStatus) -> bool:
-    return status in (SuiteStatus.ADDED, SuiteStatus.PASSED)
