@@ -154,13 +154,26 @@ def _realistic_suite(case: Case[Any]) -> Any:
     return yaml.safe_load(text)  # schemathesis writes it back as YAML or JSON, as the media type says
 
 
+#: What a valid suite run runs: two steps. The examples' realism is /suites/validate's to test; each
+#: run here makes real steps (and events, webhook deliveries, dead letters that `replay` with `all`
+#: resends within the client's timeout), so a 20-step example per case would only load the server.
+_SMALL_SUITES = (
+    "name: Schemathesis {n}\nstarting_url: https://example.com\n"
+    "steps:\n  - click: Sign in\n  - assert: Welcome\n",
+    '{{"test": "Schemathesis {n}", "nav": "https://example.com", '
+    '"do": [{{"c": "Sign in"}}, {{"ch": "Welcome"}}]}}',
+)
+
+
 def _realistic_suite_run(body: Any) -> Any:
-    """A suite run's ``suite`` is a file's text (one of the examples the parser takes, as YAML), with
-    no variables over the file's (a random value would land in a URL, refused with its line)."""
+    """A suite run's ``suite`` is a file's text (YAML or JSON, named apart so runs do not share a
+    journey), with no variables over the file's (a random value would land in a URL, refused)."""
     if not isinstance(body, dict) or not isinstance(body.get("suite"), str):
         return body
-    text = _SUITE_TEXTS[_pick(body["suite"], len(_SUITE_TEXTS))]
-    return {**body, "suite": text, "syntax": "yaml" if "syntax" in body else None, "variables": {}}
+    pick = _pick(body["suite"], 1000)
+    text = _SMALL_SUITES[pick % 2].format(n=pick)
+    syntax = ("yaml", "json")[pick % 2] if body.get("syntax") is not None else None
+    return {**body, "suite": text, "syntax": syntax, "variables": {}}
 
 
 def _short_wait(wait: Any) -> Any:
