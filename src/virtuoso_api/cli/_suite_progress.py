@@ -83,7 +83,10 @@ class _FileObserver(Observer):
             show(self._index, f"{where}{made}")
         elif what == "step":
             done = len(result.steps)
-            if self._progress.live or done == result.total_steps or not result.steps[-1].success:
+            last = result.steps[-1]
+            failed_now = not last.success and (last.error or {}).get("type") != "skipped"
+            # In a CI log: a line every 25 steps, at the end, and at each failure.
+            if self._progress.live or done % 25 == 0 or done == result.total_steps or failed_now:
                 failed = len(result.failed_steps)
                 text = f"adding steps{f', {failed} failed' if failed else ''}"
                 show(
