@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     api_key_last_used_flush_seconds: int = Field(default=60, ge=1, le=3600)
     # The largest request body; a longer one is refused (413) before it is read.
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1024**3)
+    # How often the outbox (work accepted, not yet delivered to a cloud backend) is replayed.
+    outbox_flush_seconds: float = Field(default=5.0, gt=0, le=86400)
+    # On SIGTERM (Cloud Run gives 10 s before SIGKILL): open requests get this long to finish, then
+    # are cancelled; then the shutdown work and the last outbox flush get SHUTDOWN_FLUSH_SECONDS.
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0, le=3600)
+    shutdown_flush_seconds: float = Field(default=3.0, gt=0, le=3600)
 
     # -- remote calls: one budget for every Google service, one for Virtuoso ----------------------
     # A transient failure is tried again until this long has passed since the first attempt.
