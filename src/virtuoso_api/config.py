@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     shutdown_drain_seconds: float = Field(default=5.0, ge=0, le=3600)
     shutdown_flush_seconds: float = Field(default=3.0, gt=0, le=3600)
 
+    # -- the CLI as a client of a deployed service (README: The CLI against a deployed service) ----
+    # With both set, `exec`, `runs` and `jobs` go to this service over HTTP with this key, instead of
+    # opening the stores and Virtuoso themselves (a CI runner then holds no Virtuoso token).
+    virtuoso_api_server: AnyHttpUrl | None = None
+    virtuoso_api_key: SecretStr | None = None
+
     # -- remote calls: one budget for every Google service, one for Virtuoso ----------------------
     # A transient failure is tried again until this long has passed since the first attempt.
     remote_retry_deadline_seconds: float = Field(default=6.0, gt=0, le=600)
@@ -223,6 +229,7 @@ class Settings(BaseSettings):
         "cloud_tasks_emulator_host",
         "public_base_url",
         "secret_manager_emulator_host",
+        "virtuoso_api_server",
         mode="before",
     )
     @classmethod
@@ -249,7 +256,7 @@ class Settings(BaseSettings):
         decode_encryption_key(value)  # raises ValueError with a reason that never quotes the key
         return value.strip()
 
-    @field_validator("virtuoso_api_token", mode="before")
+    @field_validator("virtuoso_api_token", "virtuoso_api_key", mode="before")
     @classmethod
     def _token_is_one_clean_line(cls, value: Any) -> Any:
         # A token read from a file or a secret store often ends in a newline; no header may carry
@@ -259,6 +266,12 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return one_clean_line(value)
+
+    @model_validator(mode="after")
+    def _server_needs_a_key(self) -> Settings:
+        if (self.virtuoso_api_server is None) != (self.virtuoso_api_key is None):
+            raise ValueError("VIRTUOSO_API_SERVER and VIRTUOSO_API_KEY go together: set both or neither")
+        return self
 
     @model_validator(mode="after")
     def _gcp_needs_a_project(self) -> Settings:
