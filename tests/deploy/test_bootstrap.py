@@ -205,3 +205,27 @@ def test_a_project_id_for_a_project_number_is_refused(tmp_path: Path) -> None:
     result = bootstrap(env, "--project-number", "my-project")
     assert result.returncode == 2
     assert "--project-number: must be the project's number" in result.stderr
+
+
+async def test_environment_names_the_secrets_and_bindings_are_named_for_the_project_number(
+    env: dict[str, str],
+) -> None:
+    dry = bootstrap(env, "--dry-run", "--environment", "staging", "--project-number", "123456789")
+    assert dry.returncode == 0, dry.stderr
+    assert "would create secret staging-webhook-sealing-key: a generated key" in dry.stdout.splitlines()
+    agent = "serviceAccount:service-123456789@gcp-sa-pubsub.iam.gserviceaccount.com"
+    project = env["GCP_PROJECT_ID"]
+    assert [line for line in lines(dry.stdout, "to do") if "iam binding" in line] == [
+        f"to do        iam binding roles/pubsub.publisher for {agent} on projects/{project}/topics/webhooks-dead: "
+        "the emulator has no IAM; sent on Google",
+        f"to do        iam binding roles/pubsub.subscriber for {agent} on projects/{project}/subscriptions/webhooks: "
+        "the emulator has no IAM; sent on Google",
+    ]
+    assert await sealing_key_versions(env) == 0
+
+
+def test_an_unknown_environment_is_refused_naming_it(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "USE_PUBSUB": "true", "GCP_PROJECT_ID": "demo"}
+    result = bootstrap(env, "--environment", "moon")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid configuration: ENVIRONMENT")
