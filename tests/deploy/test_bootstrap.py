@@ -215,11 +215,12 @@ async def test_environment_names_the_secrets_and_bindings_are_named_for_the_proj
     assert "would create secret staging-webhook-sealing-key: a generated key" in dry.stdout.splitlines()
     agent = "serviceAccount:service-123456789@gcp-sa-pubsub.iam.gserviceaccount.com"
     project = env["GCP_PROJECT_ID"]
+    on_emulator = "the emulator has no IAM; sent on Google"
+    dead_topic = f"projects/{project}/topics/webhooks-dead"
+    subscription = f"projects/{project}/subscriptions/webhooks"
     assert [line for line in lines(dry.stdout, "to do") if "iam binding" in line] == [
-        f"to do        iam binding roles/pubsub.publisher for {agent} on projects/{project}/topics/webhooks-dead: "
-        "the emulator has no IAM; sent on Google",
-        f"to do        iam binding roles/pubsub.subscriber for {agent} on projects/{project}/subscriptions/webhooks: "
-        "the emulator has no IAM; sent on Google",
+        f"to do        iam binding roles/pubsub.publisher for {agent} on {dead_topic}: {on_emulator}",
+        f"to do        iam binding roles/pubsub.subscriber for {agent} on {subscription}: {on_emulator}",
     ]
     assert await sealing_key_versions(env) == 0
 

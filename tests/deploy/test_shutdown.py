@@ -128,6 +128,15 @@ async def test_sigterm_cuts_open_requests_and_flushes_the_outbox_before_exiting(
             emulator.start()  # empty: the topic and a subscription are made again, as a deploy would
             bus = _bus(emulator.host)
             await bus.subscribe(SubscriptionSpec("audit"))
+            # Until the service itself reaches Pub/Sub again (its channel's reconnect pause passes);
+            # the events still wait: only the shutdown flush may send them.
+            for _ in range(120):
+                events = (await http.get("/health/ready")).json()["backends"]["events"]
+                if events["status"] == "ok":
+                    break
+                await asyncio.sleep(0.5)
+            assert events["status"] == "ok", events
+            assert events["pending_events"] == 3
 
             # A command whose first call to Virtuoso is held for two minutes: the request stays open.
             before = await asyncio.to_thread(_virtuoso_requests, slow_virtuoso)
