@@ -174,40 +174,26 @@ class FirestoreProvisioner:
             except api_exceptions.NotFound:
                 fields[name] = None
         updates = ttl_requests(self._database, self._spec, fields)
-        changes = []
-        wanted = {_spec_key(e): e for e in self._spec.indexes}
-        pending = {id(r): r for r in creates}
-        for request in creates:
-            if not dry_run:
-                await call(
-                    self._remote,
-                    lambda t, r=request: admin.create_index(request=r, timeout=t, retry=None),  # type: ignore[misc]
-                    what=f"creating an index on {request.parent.rsplit('/', 1)[-1]}",
-                )
-        created_keys = {_spec_key(_entry_of(r)) for r in pending.values()}
-        for key, entry in wanted.items():
-            fields_text = ", ".join(
-                f"{f['fieldPath']} {f.get('order') or f.get('arrayConfig')}" for f in entry["fields"]
+        for request in creates if not dry_run else []:
+            await call(
+                self._remote,
+                lambda t, r=request: admin.create_index(request=r, timeout=t, retry=None),  # type: ignore[misc]
+                what=f"creating an index on {request.parent.rsplit('/', 1)[-1]}",
             )
-            name = f"{entry['collectionGroup']} ({fields_text})"
-            action = Action.CREATE if key in created_keys else Action.KEEP
-            changes.append(
-                Change(
-                    CAPABILITY,
-                    "index",
-                    name,
-                    action,
-                    "built by Firestore in minutes" if action is Action.CREATE else "",
-                )
+        for update in updates if not dry_run else []:
+            await call(
+                self._remote,
+                lambda t, r=update: admin.update_field(request=r, timeout=t, retry=None),  # type: ignore[misc]
+                what=f"setting the TTL policy of {update.field.name}",
             )
-        to_update = {r.field.name for r in updates}
-        for request in updates:
-            if not dry_run:
-                await call(
-                    self._remote,
-                    lambda t, r=request: admin.update_field(request=r, timeout=t, retry=None),  # type: ignore[misc]
-                    what=f"setting the TTL policy of {request.field.name}",
-                )
+        have = {_index_key(index) for index in existing}
+        changes = [
+            Change(CAPABILITY, "index", _describe(entry), Action.KEEP)
+            if _spec_key(entry) in have
+            else Change(CAPABILITY, "index", _describe(entry), Action.CREATE, "built by Firestore in minutes")
+            for entry in self._spec.indexes
+        ]
+        to_update = {update.field.name for update in updates}
         for group, field in self._spec.ttl_fields:
             name = f"{self._database}/collectionGroups/{group}/fields/{field}"
             action = Action.CREATE if name in to_update else Action.KEEP
@@ -219,13 +205,6 @@ class FirestoreProvisioner:
             await self._client.transport.close()
 
 
-def _entry_of(request: requests.CreateIndexRequest) -> dict[str, Any]:
-    group = request.parent.rsplit("/", 1)[-1]
-    fields = [
-        {
-            "fieldPath": f.field_path,
-            **({"order": f.order.name} if f.order else {"arrayConfig": f.array_config.name}),
-        }
-        for f in request.index.fields
-    ]
-    return {"collectionGroup": group, "queryScope": request.index.query_scope.name, "fields": fields}
+def _describe(entry: dict[str, Any]) -> str:
+    fields = ", ".join(f"{f['fieldPath']} {f.get('order') or f.get('arrayConfig')}" for f in entry["fields"])
+    return f"{entry['collectionGroup']} ({fields})"
