@@ -109,3 +109,10 @@ def test_the_script_grants_exactly_the_service_accounts_roles() -> None:
     }
     assert granted == wanted
     assert len([line for line in printed if "add-iam-policy-binding" in line]) == len(wanted)
+
+
+def test_the_walkthrough_names_every_role_it_asks_for() -> None:
+    walkthrough = (ROOT / "deploy" / "README.md").read_text()
+    for identity in SPEC["identities"].values():
+        for grant in identity["roles"]:
+            assert f"`{grant['role']}`" in walkthrough, grant["role"]
