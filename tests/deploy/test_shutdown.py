@@ -160,7 +160,10 @@ async def test_sigterm_cuts_open_requests_and_flushes_the_outbox_before_exiting(
             # uvicorn raises the signal again once it has shut down, so the parent sees the SIGTERM;
             # a process killed before its shutdown ran would leave the outbox full (checked below).
             assert code == -signal.SIGTERM, log.read().decode(errors="replace")[-3000:]
-            await asyncio.gather(command, return_exceptions=True)  # cut: answered or disconnected
+            cut = await command  # cut after SHUTDOWN_DRAIN_SECONDS: a 503 to send again, not a 500
+            assert cut.status_code == 503
+            assert cut.headers["Retry-After"] == "1"
+            assert cut.json()["error"]["type"] == "service_unavailable"
 
     async with build_outbox(Settings(data_dir=data_dir), clock=SystemClock()) as outbox:
         assert await outbox.log.pending() == 0
