@@ -144,7 +144,7 @@ async def test_lifecycle_rules_are_kept(store: BlobStore, bucket: str) -> None:
 async def test_signed_urls_are_absolute_and_name_the_blob(store: BlobStore, bucket: str) -> None:
     await store.put(bucket, "r/report.html", b"<html></html>", content_type="text/html")
     url = await store.signed_url(bucket, "r/report.html", expires_in=timedelta(minutes=5))
-    assert url.startswith("http://") or url.startswith("https://")
+    assert url.startswith(("http://", "https://"))
     assert f"/{bucket}/r/report.html?" in url
     with pytest.raises(InvalidInput):
         await store.signed_url(bucket, "r/report.html", expires_in=timedelta(days=8))

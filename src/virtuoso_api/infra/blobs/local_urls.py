@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from virtuoso_api.errors import Forbidden
-from virtuoso_api.infra.blobs.port import Method, check_lifetime
+from virtuoso_api.infra.blobs.port import DEFAULT_CONTENT_TYPE, Method, check_lifetime
 from virtuoso_api.kit.clock import Clock
 
 FILES_PATH: Final = "/files"
@@ -48,8 +48,13 @@ def _derive(material: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KDF_INFO).derive(material)
 
 
-def _message(method: str, bucket: str, name: str, expires: int, version: int, content_type: str) -> bytes:
-    return "\n".join([method, bucket, name, str(expires), str(version), content_type]).encode("utf-8")
+def _message(
+    method: str, bucket: str, name: str, expires: int, version: int, content_type: str | None
+) -> bytes:
+    # An upload is bound to its content type (as Cloud Storage binds a signed Content-Type); a read
+    # to none.
+    signed_type = (content_type or DEFAULT_CONTENT_TYPE) if method == "PUT" else ""
+    return "\n".join([method, bucket, name, str(expires), str(version), signed_type]).encode("utf-8")
 
 
 class LocalUrlSigner:
@@ -75,9 +80,7 @@ class LocalUrlSigner:
         version, material = await self._keys.current()
         key = self._derived.setdefault(version, _derive(material))
         expires = int((self._clock.now() + expires_in).timestamp())
-        mac = hmac.new(
-            key, _message(method, bucket, name, expires, version, content_type or ""), hashlib.sha256
-        )
+        mac = hmac.new(key, _message(method, bucket, name, expires, version, content_type), hashlib.sha256)
         query = {"expires": str(expires), "kv": str(version), "sig": _b64(mac.digest())}
         return f"{self._base}{self.path_of(bucket, name)}?{urlencode(query)}"
 
@@ -105,7 +108,7 @@ class LocalUrlSigner:
             if material is None:
                 raise Forbidden("this link's signature is not valid")
             key = self._derived.setdefault(version, _derive(material))
-        message = _message(method, bucket, name, expires, version, content_type or "")
+        message = _message(method, bucket, name, expires, version, content_type)
         expected = hmac.new(key, message, hashlib.sha256).digest()
         if not hmac.compare_digest(expected, given):
             raise Forbidden("this link's signature is not valid")
