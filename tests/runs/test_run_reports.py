@@ -85,14 +85,18 @@ async def test_a_finished_run_has_its_report_json_and_junit_stored_and_linked(
     assert f"Virtuoso execution {execution_id}" in page
     assert 'class="outcome failed"' in page
     assert started["runs"][0]["ui_url"] in page  # the Virtuoso link
-    assert '<meta name="viewport"' in page and "<script" not in page and "src=" not in page
+    assert '<meta name="viewport"' in page
+    assert "<script" not in page
+    assert "src=" not in page
 
     result = json.loads((await _open(client, links["json"], settings)).content)
     assert (result["id"], result["outcome"], result["kind"]) == (str(execution_id), "failed", "run")
     statuses = [step["status"] for step in result["steps"]]
-    assert statuses[-1] == "failed" and set(statuses[:-1]) == {"passed"}  # the seed's steps, then ours
+    assert statuses[-1] == "failed"
+    assert set(statuses[:-1]) == {"passed"}
     error = result["steps"][-1]["error"]
-    assert error and str(markupsafe.escape(error)) in page  # each step's error is in its row, escaped
+    assert error
+    assert str(markupsafe.escape(error)) in page
 
     rows = page.count('<tr class="')
     assert rows == len(statuses)
