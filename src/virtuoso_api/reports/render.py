@@ -13,7 +13,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from functools import cache
-from typing import Final
+from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -69,6 +69,26 @@ def html_report(model: ReportModel) -> bytes:
 def html_index(entries: list[tuple[str, str]], *, title: str) -> bytes:
     """The reports index: ``(label, link)`` per report, newest first."""
     return _environment().get_template("index.html.j2").render(entries=entries, title=title).encode("utf-8")
+
+
+def html_api_docs(document: dict[str, Any]) -> bytes:
+    """The OpenAPI document as one page: each operation with its summary, parameters and answers."""
+    operations = []
+    for path, methods in document.get("paths", {}).items():
+        for method, operation in methods.items():
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary") or "",
+                    "description": operation.get("description") or "",
+                    "parameters": [p.get("name", "") for p in operation.get("parameters", [])],
+                    "responses": sorted(operation.get("responses", {})),
+                }
+            )
+    info = document.get("info", {})
+    template = _environment().get_template("api_docs.html.j2")
+    return template.render(info=info, operations=operations).encode("utf-8")
 
 
 @cache

@@ -10,12 +10,13 @@ run is published with ``ReportService.publish(model)`` given its steps with thei
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Final
+from typing import Any, Final
 
 from virtuoso_api.reports.from_run import run_report
 from virtuoso_api.reports.model import ReportKind, ReportModel
-from virtuoso_api.reports.render import html_index, html_report, junit_xml, result_json
+from virtuoso_api.reports.render import html_api_docs, html_index, html_report, junit_xml, result_json
 from virtuoso_api.runs.models import RunView
 from virtuoso_api.runs.service import RunService
 from virtuoso_api.storage import BucketKind, StorageService
@@ -29,6 +30,7 @@ FILES: Final = {
     "junit": ("junit.xml", "application/xml"),
 }
 INDEX: Final = "reports/index.html"
+DOCS: Final = ("docs/index.html", "docs/openapi.json")
 
 
 class ReportService:
@@ -76,6 +78,19 @@ class ReportService:
         body = html_index(linked, title="Virtuoso reports")
         await self._storage.write(BucketKind.STATIC, INDEX, body, content_type="text/html; charset=utf-8")
         return await self._storage.link(BucketKind.STATIC, INDEX)
+
+    async def publish_docs(self, document: dict[str, Any]) -> dict[str, str]:
+        """The API's docs as static assets: the OpenAPI document and a self-contained page of its
+        operations; their signed links."""
+        page, raw = DOCS
+        body = json.dumps(document, indent=2).encode()
+        await self._storage.write(BucketKind.STATIC, raw, body, content_type="application/json")
+        html = html_api_docs(document)
+        await self._storage.write(BucketKind.STATIC, page, html, content_type="text/html; charset=utf-8")
+        return {
+            "html": await self._storage.link(BucketKind.STATIC, page),
+            "openapi": await self._storage.link(BucketKind.STATIC, raw),
+        }
 
 
 class RunReports:

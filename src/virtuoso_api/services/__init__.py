@@ -46,6 +46,7 @@ from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
 from virtuoso_api.storage import StorageService
+from virtuoso_api.storage.logs_export import LogExporter
 from virtuoso_api.webhooks.service import WebhookService
 
 __all__ = ["Capabilities", "Services", "VirtuosoConnection"]
@@ -90,6 +91,7 @@ class Services:
     webhooks: WebhookService
     storage: StorageService
     reports: ReportService
+    log_exporter: LogExporter
     needs: list[Needs] = field(default_factory=list)
 
     @property
@@ -198,9 +200,11 @@ class Services:
         )
         storage = StorageService(built.blobs, settings=settings, clock=clock, outbox=built.outbox)
         reports = ReportService(storage)
+        log_exporter = LogExporter(history, storage, clock=clock)
         runs.report_to(RunReports(reports, runs))
         needs = [
             storage.needs(),
+            log_exporter.needs(),
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),
             cache.needs(),
@@ -234,6 +238,7 @@ class Services:
             webhooks=webhooks,
             storage=storage,
             reports=reports,
+            log_exporter=log_exporter,
             needs=needs,
         )
 
