@@ -22,30 +22,50 @@ from virtuoso_api.runs.models import RunView
 
 
 class StepLike(Protocol):
-    line: int
-    command: str
-    args: list[str]
-    section: str
-    success: bool
-    error: dict[str, Any] | None
+    @property
+    def line(self) -> int: ...
+    @property
+    def command(self) -> str: ...
+    @property
+    def args(self) -> list[str]: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def success(self) -> bool: ...
+    @property
+    def error(self) -> dict[str, Any] | None: ...
 
 
 class LinksLike(Protocol):
-    project: str | None
-    run: str | None
+    @property
+    def project(self) -> str | None: ...
+    @property
+    def run(self) -> str | None: ...
 
 
 class SuiteRunLike(Protocol):
-    run_id: str
-    source: str
-    name: str
-    status: Any  # running, added, passed, failed, incomplete
-    steps: Sequence[StepLike]
-    total_steps: int
-    run: RunView | None
-    links: LinksLike
-    started_at: datetime
-    finished_at: datetime | None
+    """Read-only, so a pydantic model with these fields (and narrower types) fits."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> Any: ...
+    @property
+    def steps(self) -> Sequence[StepLike]: ...
+    @property
+    def total_steps(self) -> int: ...
+    @property
+    def run(self) -> RunView | None: ...
+    @property
+    def links(self) -> LinksLike: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
 
 
 _OUTCOMES = {
