@@ -61,11 +61,18 @@ async def test_reports_written_while_storage_is_down_appear_after_it_is_back(
     assert await services.storage.pending() == 3  # accepted, not yet delivered
     assert await services.outbox.flush() == 0  # still down: nothing lands, nothing is dropped
     assert await services.storage.pending() == 3
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 503
+    blobs = ready.json()["backends"]["blobs"]
+    assert (blobs["backend"], blobs["status"], blobs["pending_blobs"]) == ("cloud_storage", "unavailable", 3)
+    assert blobs["check"] == "STORAGE_EMULATOR_HOST"
 
     emulator.start()
     clock.advance(timedelta(seconds=60))  # past the breaker's cooldown (on the service's clock)
     assert await services.outbox.flush() >= 3
     assert await services.storage.pending() == 0
+    blobs = (await client.get("/health/ready")).json()["backends"]["blobs"]
+    assert (blobs["status"], blobs["pending_blobs"]) == ("ok", 0)
     listed = await services.storage.store.list(bucket, f"runs/{execution_id}/")
     assert sorted(info.name.rsplit("/", 1)[1] for info in listed.blobs) == [
         "junit.xml",

@@ -99,6 +99,11 @@ class StorageService:
             metadata=payload["metadata"],
         )
 
+    async def ping(self) -> None:
+        """Readiness: one listing of the results bucket (what the service's identity may do with
+        object admin on the buckets, unlike reading the bucket itself)."""
+        await self.store.list(self.buckets[BucketKind.RESULTS], limit=1)
+
     async def pending(self) -> int:
         """Blobs accepted and not yet in the store."""
         return await self._channel.pending()
