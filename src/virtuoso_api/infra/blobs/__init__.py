@@ -47,6 +47,7 @@ __all__ = [
     "LocalBlobStore",
     "LocalUrlSigner",
     "Method",
+    "check_blobs",
     "check_bucket",
     "check_name",
     "local_blob_store",
@@ -60,12 +61,12 @@ def local_blob_store(settings: Settings, *, clock: Clock, keys: KeyRing) -> Loca
     return LocalBlobStore(settings.data_dir / "blobs", signer=signer, clock=clock)
 
 
-def make_blob_store(settings: Settings, *, clock: Clock, keys: KeyRing) -> BlobStore:
-    """Cloud Storage with ``USE_CLOUD_STORAGE`` (every call through the resilience kit with the
-    ``REMOTE_*`` budget and ``BREAKER_COOLDOWN_SECONDS``), else the local folder. Building it
-    contacts nothing."""
+def check_blobs(settings: Settings) -> None:
+    """Raise :class:`Misconfigured` if the blobs cannot be used as configured: the Google libraries
+    missing, or a signing key file that is not there. Called before start-up too, so ``serve``
+    refuses in one line instead of failing in its lifespan."""
     if not settings.use_cloud_storage:
-        return local_blob_store(settings, clock=clock, keys=keys)
+        return
     try:
         importlib.import_module("google.cloud.storage")
     except ImportError as exc:
@@ -73,6 +74,18 @@ def make_blob_store(settings: Settings, *, clock: Clock, keys: KeyRing) -> BlobS
             "USE_CLOUD_STORAGE is on but the Google Cloud libraries are missing: "
             "pip install 'virtuoso-api[gcp]'"
         ) from exc
+    key_file = settings.storage_signing_credentials_file
+    if key_file is not None and not key_file.is_file():
+        raise Misconfigured(f"STORAGE_SIGNING_CREDENTIALS_FILE: {key_file} is not a readable file")
+
+
+def make_blob_store(settings: Settings, *, clock: Clock, keys: KeyRing) -> BlobStore:
+    """Cloud Storage with ``USE_CLOUD_STORAGE`` (every call through the resilience kit with the
+    ``REMOTE_*`` budget and ``BREAKER_COOLDOWN_SECONDS``), else the local folder. Building it
+    contacts nothing."""
+    if not settings.use_cloud_storage:
+        return local_blob_store(settings, clock=clock, keys=keys)
+    check_blobs(settings)
     # Imported here: the google libraries are the optional ``gcp`` extra.
     from virtuoso_api.infra.blobs.gcp_signing import UrlSigning
     from virtuoso_api.infra.blobs.gcp_storage import BACKEND, CloudStorageBlobStore, make_client
