@@ -107,6 +107,10 @@ def events_failure(exc: Exception, backend: str, settings: Settings, *, waited: 
 
 
 def blobs_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
+    if isinstance(exc, Misconfigured):
+        return Diagnosis(
+            "the results bucket is missing: create the buckets (README)", "STORAGE_BUCKET_PREFIX"
+        )
     check = _check(
         local=backend == "local_blobs",
         emulator_host=settings.storage_emulator_host,

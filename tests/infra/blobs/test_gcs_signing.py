@@ -122,3 +122,18 @@ async def test_without_a_key_or_a_service_account_signing_is_refused_naming_both
     assert "GCP_SERVICE_ACCOUNT_EMAIL" in caught.value.message
     assert "STORAGE_SIGNING_CREDENTIALS_FILE" in caught.value.message
     await store.close()
+
+
+async def test_a_missing_bucket_is_named_not_a_google_error(signing, storage_prefix: str) -> None:
+    from virtuoso_api.errors import Misconfigured
+
+    settings, _ = signing
+    store = make_blob_store(settings, clock=ManualClock(), keys=None)  # type: ignore[arg-type]
+    for attempt in (
+        store.put(f"{storage_prefix}nowhere", "x", b"x"),
+        store.list(f"{storage_prefix}nowhere"),
+    ):
+        with pytest.raises(Misconfigured) as caught:
+            await attempt
+        assert f"no bucket {storage_prefix}nowhere" in caught.value.message
+    await store.close()

@@ -29,7 +29,7 @@ import requests
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 
-from virtuoso_api.errors import InvalidInput
+from virtuoso_api.errors import InvalidInput, Misconfigured
 from virtuoso_api.infra.blobs.gcp_signing import UrlSigning
 from virtuoso_api.infra.blobs.port import (
     DEFAULT_CONTENT_TYPE,
@@ -113,12 +113,18 @@ class CloudStorageBlobStore:
         self._location = location
         self._endpoint = api_endpoint  # the emulator's: signed URLs point at it
 
-    async def _call(self, what: str, work: Callable[[float], T], *, retry: bool = True) -> T:
+    async def _call(self, what: str, work: Callable[[float], T], *, bucket: str) -> T:
         async def attempt(timeout: float) -> T:
             return await asyncio.to_thread(work, timeout)
 
         try:
-            return await self._remote(attempt, what=what, transient=is_transient, retry=retry)
+            return await self._remote(attempt, what=what, transient=is_transient)
+        except api_exceptions.NotFound as exc:
+            # A missing blob is answered inside each call; what is left is the bucket itself.
+            raise Misconfigured(
+                f"Cloud Storage has no bucket {bucket}: a serving process makes its buckets at start-up "
+                "when its identity may; else create it (README: Cloud Storage)"
+            ) from exc
         except api_exceptions.BadRequest as exc:
             raise InvalidInput("blob", f"Cloud Storage refused it: {exc.message}"[:300]) from exc
 
@@ -131,7 +137,7 @@ class CloudStorageBlobStore:
                 with contextlib.suppress(api_exceptions.Conflict):  # made by another instance meanwhile
                     self._client.create_bucket(bucket, location=self._location, timeout=timeout, retry=None)
 
-        await self._call(f"make bucket {bucket}", work)
+        await self._call(f"make bucket {bucket}", work, bucket=bucket)
 
     async def put(
         self,
@@ -162,7 +168,7 @@ class CloudStorageBlobStore:
                 )
                 return _info(blob)
 
-            return await self._call(f"put {bucket}/{name}", work)
+            return await self._call(f"put {bucket}/{name}", work, bucket=bucket)
         finally:
             spool.close()
 
@@ -182,7 +188,7 @@ class CloudStorageBlobStore:
                 raise BlobNotFound(bucket, name) from None
             return Blob(_info(blob), data)
 
-        return await self._call(f"get {bucket}/{name}", work)
+        return await self._call(f"get {bucket}/{name}", work, bucket=bucket)
 
     async def stat(self, bucket: str, name: str) -> BlobInfo:
         check_bucket(bucket)
@@ -194,7 +200,7 @@ class CloudStorageBlobStore:
                 raise BlobNotFound(bucket, name)
             return _info(blob)
 
-        return await self._call(f"stat {bucket}/{name}", work)
+        return await self._call(f"stat {bucket}/{name}", work, bucket=bucket)
 
     async def list(
         self, bucket: str, prefix: str = "", *, limit: int = 100, page_token: str | None = None
@@ -221,7 +227,7 @@ class CloudStorageBlobStore:
             page = [_info(blob) for blob in found[:limit]]
             return BlobPage(page, encode_token(found[limit].name) if len(found) > limit else None)
 
-        return await self._call(f"list {bucket}/{prefix}*", work)
+        return await self._call(f"list {bucket}/{prefix}*", work, bucket=bucket)
 
     async def delete(self, bucket: str, name: str) -> bool:
         check_bucket(bucket)
@@ -234,7 +240,7 @@ class CloudStorageBlobStore:
                 return False
             return True
 
-        return await self._call(f"delete {bucket}/{name}", work)
+        return await self._call(f"delete {bucket}/{name}", work, bucket=bucket)
 
     async def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> BlobInfo:
         check_bucket(bucket)
@@ -252,7 +258,7 @@ class CloudStorageBlobStore:
                 raise BlobNotFound(bucket, name) from None
             return _info(copied)
 
-        return await self._call(f"copy {bucket}/{name}", work)
+        return await self._call(f"copy {bucket}/{name}", work, bucket=bucket)
 
     async def signed_url(
         self,
@@ -284,7 +290,7 @@ class CloudStorageBlobStore:
             # Computed here, contacting nothing: not a remote call, so Cloud Storage being down (its
             # breaker open) does not stop a link from being made.
             return await asyncio.to_thread(work, 0.0)
-        return await self._call(f"sign a URL for {bucket}/{name}", work)
+        return await self._call(f"sign a URL for {bucket}/{name}", work, bucket=bucket)
 
     async def set_lifecycle(self, bucket: str, rules: builtins.list[LifecycleRule]) -> None:
         check_bucket(bucket)
@@ -294,7 +300,7 @@ class CloudStorageBlobStore:
             target.lifecycle_rules = [_rule_to_gcs(rule) for rule in rules]
             target.patch(timeout=timeout, retry=None)
 
-        await self._call(f"set the lifecycle of {bucket}", work)
+        await self._call(f"set the lifecycle of {bucket}", work, bucket=bucket)
 
     async def lifecycle(self, bucket: str) -> builtins.list[LifecycleRule]:
         check_bucket(bucket)
@@ -303,7 +309,7 @@ class CloudStorageBlobStore:
             found = self._client.get_bucket(bucket, timeout=timeout, retry=None)
             return [rule for rule in map(_rule_from_gcs, found.lifecycle_rules) if rule is not None]
 
-        return await self._call(f"read the lifecycle of {bucket}", work)
+        return await self._call(f"read the lifecycle of {bucket}", work, bucket=bucket)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._client.close)
