@@ -19,7 +19,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 from urllib.parse import quote, urlencode
 
@@ -58,11 +58,17 @@ def _message(
 
 
 class LocalUrlSigner:
-    def __init__(self, keys: KeyRing, *, base_url: str, clock: Clock) -> None:
+    def __init__(
+        self, keys: KeyRing, *, base_url: str, clock: Clock, older_ttl: timedelta = timedelta(minutes=5)
+    ) -> None:
         self._keys = keys
         self._base = base_url.rstrip("/")
         self._clock = clock
-        self._derived: dict[int, bytes] = {}  # a version never changes: its derived key is kept
+        self._derived: dict[int, bytes] = {}  # a version's material never changes: its key is kept
+        # Older versions are asked again after ``older_ttl``: one disabled after a rotation stops
+        # opening links within that time, without a secrets read per link opened.
+        self._older_ttl = older_ttl
+        self._checked_at: dict[int, datetime] = {}
 
     def path_of(self, bucket: str, name: str) -> str:
         return f"{FILES_PATH}/{bucket}/{quote(name, safe='/')}"
@@ -102,18 +108,33 @@ class LocalUrlSigner:
             raise Forbidden("this link is not signed: ask for a new one") from None
         if version < 1:
             raise Forbidden("this link's signature is not valid")
-        key = self._derived.get(version)
-        if key is None:
-            material = await self._keys.version(version)
-            if material is None:
-                raise Forbidden("this link's signature is not valid")
+        current, material = await self._keys.current()
+        if version == current:
             key = self._derived.setdefault(version, _derive(material))
+        else:
+            key = await self._older(version, current)
         message = _message(method, bucket, name, expires, version, content_type)
         expected = hmac.new(key, message, hashlib.sha256).digest()
         if not hmac.compare_digest(expected, given):
             raise Forbidden("this link's signature is not valid")
         if self._clock.now().timestamp() >= expires:
             raise Forbidden("this link has expired: ask for a new one")
+
+    async def _older(self, version: int, current: int) -> bytes:
+        # Only a version that exists is looked up: a forged link does not cost a secrets read.
+        if version > current:
+            raise Forbidden("this link's signature is not valid")
+        now = self._clock.now()
+        checked = self._checked_at.get(version)
+        if checked is None or now - checked >= self._older_ttl:
+            material = await self._keys.version(version)
+            if material is None:
+                self._derived.pop(version, None)
+                self._checked_at.pop(version, None)
+                raise Forbidden("this link's signature is not valid")
+            self._derived[version] = _derive(material)
+            self._checked_at[version] = now
+        return self._derived[version]
 
 
 def _b64(raw: bytes) -> str:
