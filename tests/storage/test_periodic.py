@@ -48,3 +48,22 @@ async def test_the_hourly_export_and_the_sweeper(services: Services, clock: Manu
     await sweep.run()
     with pytest.raises(BlobNotFound):
         await services.storage.store.get(bucket, name)  # past STORAGE_LOGS_DELETE_AFTER_DAYS (90)
+
+
+async def test_the_hourly_reports_index_links_every_report(services: Services, client) -> None:
+    from urllib.parse import urlsplit
+
+    from tests.reports.test_render import _suite_run
+    from virtuoso_api.reports.from_suite import suite_report
+
+    await services.reports.publish(suite_report(_suite_run()))
+    index = _job(services, "publish the reports index")
+    await index.run()
+    page = await services.storage.store.get(services.storage.buckets[BucketKind.STATIC], "reports/index.html")
+    text = page.data.decode()
+    assert "suite-runs/job_5d2776f59ef2fc3e · error" in text
+    link = text.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    parts = urlsplit(link)
+    opened = await client.get(f"{parts.path}?{parts.query}")
+    assert opened.status_code == 200
+    assert "Checkout &lt;b&gt;flow&lt;/b&gt;" in opened.text

@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any, Final
 
+from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.reports.from_run import run_report
 from virtuoso_api.reports.model import ReportKind, ReportModel
 from virtuoso_api.reports.render import html_api_docs, html_index, html_report, junit_xml, result_json
@@ -30,12 +31,19 @@ FILES: Final = {
     "junit": ("junit.xml", "application/xml"),
 }
 INDEX: Final = "reports/index.html"
+_INDEX_EVERY_SECONDS: Final = 3600.0
 DOCS: Final = ("docs/index.html", "docs/openapi.json")
 
 
 class ReportService:
     def __init__(self, storage: StorageService) -> None:
         self._storage = storage
+
+    def needs(self) -> Needs:
+        """The reports index is published again every hour (its links last STORAGE_SIGNED_URL_MINUTES)."""
+        return Needs(
+            periodic=(PeriodicJob("publish the reports index", _INDEX_EVERY_SECONDS, self.publish_index),)
+        )
 
     async def publish(self, model: ReportModel) -> dict[str, str]:
         """Render and store the report; its signed links (the blobs appear once the store answers)."""

@@ -205,6 +205,7 @@ class Services:
         needs = [
             storage.needs(),
             log_exporter.needs(),
+            reports.needs(),
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),
             cache.needs(),
