@@ -255,10 +255,12 @@ class CloudStorageBlobStore:
                     source.blob(name), self._client.bucket(to_bucket), to_name, timeout=timeout, retry=None
                 )
             except api_exceptions.NotFound:
-                raise BlobNotFound(bucket, name) from None
+                if source.get_blob(name, timeout=timeout, retry=None) is None:
+                    raise BlobNotFound(bucket, name) from None
+                raise  # the source is there: the destination bucket is not
             return _info(copied)
 
-        return await self._call(f"copy {bucket}/{name}", work, bucket=bucket)
+        return await self._call(f"copy {bucket}/{name}", work, bucket=to_bucket)
 
     async def signed_url(
         self,

@@ -1,7 +1,8 @@
 """Cloud Storage's V4 signed URLs, checked by recomputing them: the emulator serves signed URLs
 without checking them, so the signature is verified here against Google's published algorithm
 (canonical request → string to sign → RSA-SHA256 with the service account's key), independently of
-the library that made it. The URL is also opened on the emulator, and an upload URL used."""
+the library that made it. The URL is also opened on the emulator, and an upload URL used. And what
+only Cloud Storage has: a bucket that does not exist, named in the error."""
 
 from __future__ import annotations
 
@@ -129,9 +130,13 @@ async def test_a_missing_bucket_is_named_not_a_google_error(signing, storage_pre
 
     settings, _ = signing
     store = make_blob_store(settings, clock=ManualClock(), keys=None)  # type: ignore[arg-type]
+    there = f"{storage_prefix}there"
+    await store.ensure_bucket(there)
+    await store.put(there, "x", b"x")
     for attempt in (
         store.put(f"{storage_prefix}nowhere", "x", b"x"),
         store.list(f"{storage_prefix}nowhere"),
+        store.copy(there, "x", f"{storage_prefix}nowhere", "y"),
     ):
         with pytest.raises(Misconfigured) as caught:
             await attempt
