@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
+from tests.infra.blobs.conftest import signing_key_file
+from virtuoso_api.config import Settings
 from virtuoso_api.reports import ReportKind
 from virtuoso_api.reports.from_suite import suite_report
 from virtuoso_api.reports.render import html_report, junit_xml, result_json
@@ -104,7 +108,25 @@ def test_a_suite_run_renders_with_lines_commands_and_escaped_errors() -> None:
     assert [(step["line"], step["status"]) for step in stored["steps"]] == [(7, "passed"), (12, "error")]
 
 
+@pytest.fixture(params=["local", pytest.param("cloud_storage", marks=pytest.mark.cloud_storage)])
+def settings(settings: Settings, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    if request.param == "local":
+        return settings
+    pytest.importorskip("google.cloud.storage", reason="the gcp extra is not installed")
+    key_file, _ = signing_key_file(tmp_path / "keys")
+    return settings.model_copy(
+        update={
+            "use_cloud_storage": True,
+            "gcp_project_id": "demo-test",
+            "storage_emulator_host": request.getfixturevalue("storage_emulator").host,
+            "storage_bucket_prefix": request.getfixturevalue("storage_prefix"),
+            "storage_signing_credentials_file": key_file,
+        }
+    )
+
+
 async def test_a_suite_run_is_published_under_suite_runs(services: Services) -> None:
+    await services.storage.prepare()  # the buckets, as a server's start makes them
     links = await services.reports.publish(suite_report(_suite_run()))
     assert set(links) == {"html", "json", "junit"}
     assert "/suite-runs/job_5d2776f59ef2fc3e/report.html?" in links["html"]
