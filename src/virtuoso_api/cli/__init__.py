@@ -9,6 +9,7 @@ import typer
 from virtuoso_api import __version__
 from virtuoso_api.cli import (
     events_cmd,
+    gcp_cmd,
     jobs_cmd,
     keys,
     runs_cmd,
@@ -42,8 +43,7 @@ app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(webhooks_cmd.app, name="webhooks")
-app.add_typer(storage_cmd.app, name="storage")
-app.add_typer(storage_cmd.logs_app, name="logs")
+app.add_typer(gcp_cmd.app, name="gcp")
 
 
 @app.command("config")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,6 +78,9 @@ def serve(
         port=settings.port,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
+        # Without a bound uvicorn waits for every open request (a long ?wait=, a slow Virtuoso call)
+        # before the lifespan's shutdown, and Cloud Run's SIGKILL comes first: nothing is flushed.
+        timeout_graceful_shutdown=int(math.ceil(settings.shutdown_drain_seconds)),
         log_config=with_redaction(LOGGING_CONFIG),
     )
 

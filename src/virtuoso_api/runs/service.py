@@ -25,7 +25,7 @@ from virtuoso_api.kit.correlation import correlation_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.recent import RecentValues
 from virtuoso_api.runs.events import RunEvents
-from virtuoso_api.runs.junit import JunitRun, junit_xml
+from virtuoso_api.runs.junit import JunitCase, JunitRun, junit_xml
 from virtuoso_api.runs.models import (
     Kind,
     RunPage,
@@ -89,6 +89,11 @@ class RunService:
         """Write a report of every run this service started when it is first seen ending, and link
         it from the run's answer."""
         self._reporter = reporter
+
+    @property
+    def ui_base(self) -> str | None:
+        """Where links into the Virtuoso UI point (``None``: a Virtuoso whose UI we do not know)."""
+        return self._ui_base
 
     def needs(self) -> Needs:
         job = PeriodicJob("record how runs ended", _SETTLE_EVERY_SECONDS, self.settle)
@@ -299,9 +304,13 @@ class RunService:
     async def record(self, execution_id: int) -> RunRecord | None:
         return await self._log.get(execution_id)
 
-    async def junit(self, views: Sequence[RunView]) -> str:
-        """JUnit XML for runs: one test case per journey, and one per step the report has."""
-        return junit_xml([await self.details(view) for view in views])
+    async def junit(
+        self, views: Sequence[RunView], *, cases: Sequence[JunitCase] = (), cases_name: str = ""
+    ) -> str:
+        """JUnit XML for runs: one test case per journey, and one per step the report has; ``cases``
+        (suite files, say) in a test suite of their own first."""
+        runs = [await self.details(view) for view in views]
+        return junit_xml(runs, cases=cases, cases_name=cases_name)
 
     async def details(self, view: RunView) -> JunitRun:
         """The run with Virtuoso's report and its journeys' definitions (for step names); the
@@ -313,6 +322,7 @@ class RunService:
                 if journey.id is not None:
                     journeys[journey.id] = await self._virtuoso.get_journey(journey.id)
         except VirtuosoError as exc:
+            # The status alone still makes one test case per run: CI shows the outcome.
             logger.warning("run %s: no report (%s)", view.execution_id, exc.message)
             report, journeys = ExecutionReport(), {}
         return JunitRun(view=view, report=report, journeys=journeys)
