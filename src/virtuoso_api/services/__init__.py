@@ -160,6 +160,10 @@ class Services:
             ui_base=ui_base_for(virtuoso.base_url, str(settings.virtuoso_ui_url or "") or None),
             events=publisher,
         )
+        storage = StorageService(built.blobs, settings=settings, clock=clock, outbox=built.outbox)
+        reports = ReportService(storage)
+        log_exporter = LogExporter(history, storage, clock=clock)
+        runs.report_to(RunReports(reports, runs))
         commands = CommandService(
             virtuoso=virtuoso.client,
             runs=runs,
@@ -198,6 +202,7 @@ class Services:
                 stored=suite_runs,
                 clock=clock,
                 default_project=settings.suite_default_project,
+                reports=reports,
             ),
         )
         jobs = JobService(
@@ -209,14 +214,10 @@ class Services:
             clock=clock,
             events=publisher,
         )
-        suites = SuiteService(jobs=jobs, stored=suite_runs, runs=runs)
+        suites = SuiteService(jobs=jobs, stored=suite_runs, runs=runs, reports=reports)
         webhooks = WebhookService(
             store, built.events.bus, clock=clock, events=publisher, secrets=built.secrets, settings=settings
         )
-        storage = StorageService(built.blobs, settings=settings, clock=clock, outbox=built.outbox)
-        reports = ReportService(storage)
-        log_exporter = LogExporter(history, storage, clock=clock)
-        runs.report_to(RunReports(reports, runs))
         needs = [
             storage.needs(),
             log_exporter.needs(),
