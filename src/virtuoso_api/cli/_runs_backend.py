@@ -34,6 +34,7 @@ class RunsBackend(Protocol):
 
 class LocalRuns:
     def __init__(self, services: Services, user: str) -> None:
+        self.services = services  # for commands that need more of the service than its runs
         self._runs = services.runs
         self._caller = Principal(key_id="cli", user_id=user, name="cli", scopes=frozenset(Scope))
 

@@ -34,11 +34,15 @@ class SuiteRunOptions:
 
 
 def run_suites(suites: list[Suite], options: SuiteRunOptions) -> None:
-    from virtuoso_api.cli.runs_cmd import _run
+    from virtuoso_api.cli._runs_backend import LocalRuns
+    from virtuoso_api.cli._runtime import fail
+    from virtuoso_api.cli.runs_cmd import RunExit, _run
 
-    async def work(services: Services) -> int:
-        results = await _run_all(services, suites, options)
-        return await _finish(services, results, options)
+    async def work(runs: object) -> int:
+        if not isinstance(runs, LocalRuns):
+            fail("suite run: not yet through a deployed service; unset VIRTUOSO_API_SERVER", RunExit.USAGE)
+        results = await _run_all(runs.services, suites, options)
+        return await _finish(runs.services, results, options)
 
     _run(work)
 
