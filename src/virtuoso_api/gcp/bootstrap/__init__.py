@@ -1,7 +1,7 @@
 """``virtuoso-api gcp bootstrap``: create, once, what the enabled ``USE_*`` flags need on Google Cloud.
 
 One provisioner per capability (``plan.Provisioner``), registered in :data:`PROVISIONERS` under its
-flag; a new capability (Cloud Storage's buckets) is one module and one line here. Each is imported
+flag; a new capability is one module and one line here (Cloud Storage's buckets were). Each is imported
 only when its flag is on: the Google libraries are the optional ``gcp`` extra.
 """
 
@@ -49,6 +49,12 @@ def _secrets(settings: Settings, _: BootstrapOptions) -> Provisioner:
     return SecretsProvisioner(settings)
 
 
+def _buckets(settings: Settings, _: BootstrapOptions) -> Provisioner:
+    from virtuoso_api.gcp.bootstrap.buckets import BucketsProvisioner
+
+    return BucketsProvisioner(settings)
+
+
 def _firestore(settings: Settings, options: BootstrapOptions) -> Provisioner:
     from virtuoso_api.gcp.bootstrap.firestore import FirestoreProvisioner
 
@@ -61,6 +67,7 @@ PROVISIONERS: list[tuple[str, Callable[[Settings, BootstrapOptions], Provisioner
     ("use_firestore", _firestore),
     ("use_pubsub", _pubsub),
     ("use_cloud_tasks", _tasks),
+    ("use_cloud_storage", _buckets),
 ]
 
 

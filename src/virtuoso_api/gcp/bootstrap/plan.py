@@ -2,7 +2,7 @@
 interface, and one way to call Google through the resilience kit.
 
 A provisioner owns one capability's resources (Cloud Tasks queues, Pub/Sub topics and subscriptions,
-secrets, Firestore indexes and TTL policies; Cloud Storage buckets next). It reads what exists, and
+secrets, Firestore indexes and TTL policies, Cloud Storage buckets). It reads what exists, and
 creates or updates only what differs from what the service needs, so a second run reports every
 resource as it is and changes nothing. With ``dry_run`` it reads and reports, and changes nothing.
 """
@@ -84,19 +84,26 @@ def transient(exc: BaseException) -> bool:
     )
 
 
-async def call(remote: RemoteCall, attempt: Callable[[float], Awaitable[T]], *, what: str) -> T:
+async def call(
+    remote: RemoteCall,
+    attempt: Callable[[float], Awaitable[T]],
+    *,
+    what: str,
+    transient: Callable[[BaseException], bool] = transient,
+) -> T:
     """One Google call through the resilience kit: transient failures retried within the budget; a
-    refusal (no permission, no credentials, an API not enabled) is ``Misconfigured`` naming the call."""
+    refusal (no permission, no credentials, an API not enabled) is ``Misconfigured`` naming the call.
+    The HTTP clients' refusals (Cloud Storage's) are the parents of the gRPC ones listed beside them."""
     from google.api_core import exceptions as api_exceptions
     from google.auth import exceptions as auth_exceptions
 
     try:
         return await remote(attempt, what=what, transient=transient)
     except (
-        api_exceptions.PermissionDenied,
-        api_exceptions.Unauthenticated,
+        api_exceptions.Forbidden,  # PermissionDenied's parent: HTTP 403
+        api_exceptions.Unauthorized,  # Unauthenticated's parent: HTTP 401
         api_exceptions.FailedPrecondition,
-        api_exceptions.InvalidArgument,
+        api_exceptions.BadRequest,  # InvalidArgument's parent: HTTP 400
         api_exceptions.MethodNotImplemented,
     ) as exc:
         raise Misconfigured(f"{what}: Google refused ({type(exc).__name__}: {exc.message})") from exc

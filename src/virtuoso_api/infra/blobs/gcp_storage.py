@@ -299,7 +299,7 @@ class CloudStorageBlobStore:
 
         def work(timeout: float) -> None:
             target = self._client.bucket(bucket)
-            target.lifecycle_rules = [_rule_to_gcs(rule) for rule in rules]
+            target.lifecycle_rules = [rule_to_gcs(rule) for rule in rules]
             target.patch(timeout=timeout, retry=None)
 
         await self._call(f"set the lifecycle of {bucket}", work, bucket=bucket)
@@ -309,7 +309,7 @@ class CloudStorageBlobStore:
 
         def work(timeout: float) -> builtins.list[LifecycleRule]:
             found = self._client.get_bucket(bucket, timeout=timeout, retry=None)
-            return [rule for rule in map(_rule_from_gcs, found.lifecycle_rules) if rule is not None]
+            return [rule for rule in map(rule_from_gcs, found.lifecycle_rules) if rule is not None]
 
         return await self._call(f"read the lifecycle of {bucket}", work, bucket=bucket)
 
@@ -337,7 +337,7 @@ def _md5_hex(md5_b64: str | None) -> str:
     return base64.b64decode(md5_b64).hex() if md5_b64 else ""
 
 
-def _rule_to_gcs(rule: LifecycleRule) -> dict[str, Any]:
+def rule_to_gcs(rule: LifecycleRule) -> dict[str, Any]:
     condition: dict[str, Any] = {"age": rule.age_days}
     if rule.prefix:
         condition["matchesPrefix"] = [rule.prefix]
@@ -346,7 +346,7 @@ def _rule_to_gcs(rule: LifecycleRule) -> dict[str, Any]:
     return {"action": {"type": "SetStorageClass", "storageClass": rule.storage_class}, "condition": condition}
 
 
-def _rule_from_gcs(rule: Mapping[str, Any]) -> LifecycleRule | None:
+def rule_from_gcs(rule: Mapping[str, Any]) -> LifecycleRule | None:
     action = rule.get("action", {})
     condition = rule.get("condition", {})
     prefixes = condition.get("matchesPrefix") or [None]
