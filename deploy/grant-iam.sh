@@ -5,6 +5,10 @@
 #   deploy/grant-iam.sh PROJECT_ID REGION           run the gcloud commands
 #   deploy/grant-iam.sh PROJECT_ID REGION --print   print them instead (tests/deploy/test_iam.py reads this)
 #
+# Grants "on buckets" are made on each of the service's four buckets (after `virtuoso-api gcp
+# bootstrap` made them), named as the service names them: STORAGE_BUCKET_PREFIX (default
+# "$ENVIRONMENT-", ENVIRONMENT default production) and STORAGE_RESULTS_BUCKET... (iam.json "buckets").
+#
 # The Cloud Run invoker binding needs the service to exist: run it again after the first deploy.
 set -euo pipefail
 if [ $# -lt 2 ]; then
@@ -15,8 +19,10 @@ project="$1" region="$2" mode="${3:-run}"
 here="$(cd "$(dirname "$0")" && pwd)"
 
 commands=$(python3 - "$here/iam.json" "$project" "$region" <<'PY'
-import json, shlex, sys
+import json, os, shlex, sys
 spec, project, region = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+prefix = os.environ.get("STORAGE_BUCKET_PREFIX", f"{os.environ.get('ENVIRONMENT') or 'production'}-")
+buckets = [prefix + (os.environ.get(var) or name) for var, name in spec["buckets"].items()]
 def email(name):
     return f"{name}@{project}.iam.gserviceaccount.com"
 for name, identity in spec["identities"].items():
@@ -30,6 +36,11 @@ for name, identity in spec["identities"].items():
     member = f"serviceAccount:{email(name)}"
     for grant in identity["roles"]:
         on, role = grant["on"], grant["role"]
+        if on == "buckets":
+            for bucket in buckets:  # bucket-scoped: these four buckets, no other
+                print("grant", shlex.join(["gcloud", "storage", "buckets", "add-iam-policy-binding",
+                      f"gs://{bucket}", f"--project={project}", f"--member={member}", f"--role={role}"]))
+            continue
         if on == "project":
             command = ["gcloud", "projects", "add-iam-policy-binding", project]
         elif on.startswith("service account "):

@@ -100,7 +100,8 @@ def test_a_dry_run_makes_nothing_the_first_run_the_four_buckets_and_the_second_n
         "lifecycle: deleted after 90 days",
         f"would create bucket {prefix}static-assets: uniform access, public access prevented, "
         "lifecycle: none (kept)",
-        f"would create bucket {prefix}archive: uniform access, public access prevented, lifecycle: none (kept)",
+        f"would create bucket {prefix}archive: uniform access, public access prevented, "
+        "lifecycle: none (kept)",
     ]
     assert state(env) == {}
 
@@ -143,7 +144,9 @@ def test_access_and_lifecycle_changed_by_hand_are_set_back_once(env: dict[str, s
 
 def test_changed_settings_change_the_rules_and_zero_removes_one(env: dict[str, str]) -> None:
     assert bootstrap(env).returncode == 0
-    changed = bootstrap(env | {"STORAGE_LOGS_DELETE_AFTER_DAYS": "0", "STORAGE_RESULTS_DELETE_AFTER_DAYS": "200"})
+    changed = bootstrap(
+        env | {"STORAGE_LOGS_DELETE_AFTER_DAYS": "0", "STORAGE_RESULTS_DELETE_AFTER_DAYS": "200"}
+    )
     assert changed.returncode == 0, changed.stderr
     assert len(lines(changed.stdout, "updated")) == 2
     held = state(env)

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shlex
 import subprocess
 from pathlib import Path
+
+import pytest
+
+from virtuoso_api.config import Settings
+from virtuoso_api.storage.buckets import Buckets
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "virtuoso_api"
@@ -16,7 +22,7 @@ SPEC = json.loads((ROOT / "deploy" / "iam.json").read_text())
 CLIENTS = {"_client", "_publisher", "_subscriber", "_iam", "admin"}
 #: Attributes of Google's clients that are no remote call: path builders, local batch and reference
 #: objects (their commit, get, set... are the calls), and closing the channel.
-LOCAL = {"transport", "close", "queue_path", "common_location_path"} | {
+LOCAL = {"transport", "close", "queue_path", "common_location_path", "bucket"} | {
     "collection",
     "batch",
     "write_option",
@@ -68,8 +74,10 @@ def test_every_google_call_is_covered_by_a_role_and_every_claimed_call_is_made()
 
 def test_the_service_account_covers_every_call_the_runtime_adapters_make_but_bootstraps() -> None:
     runtime = {name for p in google_modules()["runtime"] for name in called_methods(p)}
-    # Made only by the operator (CLI): creating and deleting secrets, creating queues.
-    operator_only = {"create_secret", "delete_secret", "create_queue"}
+    # Made only by the operator (CLI, bootstrap): creating and deleting secrets, creating queues,
+    # creating buckets and setting their lifecycle (a serving process does at start only what its
+    # identity may: on Cloud Run bootstrap made them, and it finds their rules already set).
+    operator_only = {"create_secret", "delete_secret", "create_queue", "create_bucket", "patch"}
     assert runtime - operator_only <= claimed("virtuoso-api")
     assert not operator_only & claimed("virtuoso-api")
     bootstrap = {name for p in google_modules()["bootstrap"] for name in called_methods(p)}
@@ -86,14 +94,19 @@ def test_every_role_says_why_and_a_role_without_a_call_says_what_needs_it() -> N
     assert not {"roles/owner", "roles/editor", "roles/viewer"} & set(roles)  # never a basic role
 
 
-def test_the_script_grants_exactly_the_service_accounts_roles() -> None:
-    printed = subprocess.run(
+def granted_lines(env: dict[str, str] | None = None) -> list[str]:
+    return subprocess.run(
         ["bash", str(ROOT / "deploy" / "grant-iam.sh"), "demo", "europe-west1", "--print"],
         capture_output=True,
         text=True,
         check=True,
         timeout=30,
+        env={"PATH": os.environ["PATH"], **(env or {})},
     ).stdout.splitlines()
+
+
+def test_the_script_grants_exactly_the_service_accounts_roles() -> None:
+    printed = granted_lines()
     granted = set()
     for line in printed:
         words = shlex.split(line)
@@ -108,7 +121,40 @@ def test_the_script_grants_exactly_the_service_accounts_roles() -> None:
         for grant in identity["roles"]
     }
     assert granted == wanted
-    assert len([line for line in printed if "add-iam-policy-binding" in line]) == len(wanted)
+    per_grant = {"buckets": len(SPEC["buckets"])}  # a bucket-scoped role: once on each bucket
+    assert len([line for line in printed if "add-iam-policy-binding" in line]) == sum(
+        per_grant.get(grant["on"], 1)
+        for identity in SPEC["identities"].values()
+        if identity["kind"] == "service account"
+        for grant in identity["roles"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "settings"),
+    [
+        ({}, {"environment": "production"}),
+        ({"ENVIRONMENT": "staging"}, {"environment": "staging"}),
+        (
+            {"STORAGE_BUCKET_PREFIX": "acme-", "STORAGE_RESULTS_BUCKET": "reports"},
+            {"storage_bucket_prefix": "acme-", "storage_results_bucket": "reports"},
+        ),
+    ],
+)
+def test_bucket_roles_are_granted_on_exactly_the_buckets_the_service_names(
+    env: dict[str, str], settings: dict[str, str], tmp_path: Path
+) -> None:
+    names = Buckets.from_settings(Settings(_env_file=None, data_dir=tmp_path, **settings)).names  # type: ignore[arg-type]
+    bucket_roles = [
+        grant["role"] for grant in SPEC["identities"]["virtuoso-api"]["roles"] if grant["on"] == "buckets"
+    ]
+    assert {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"} == set(bucket_roles)
+    found = {
+        (words[4].removeprefix("gs://"), next(w for w in words if w.startswith("--role=")).split("=")[1])
+        for words in map(shlex.split, granted_lines(env))
+        if words[:4] == ["gcloud", "storage", "buckets", "add-iam-policy-binding"]
+    }
+    assert found == {(bucket, role) for bucket in names.values() for role in bucket_roles}
 
 
 def test_the_walkthrough_names_every_role_it_asks_for() -> None:

@@ -64,10 +64,13 @@ class StorageService:
         return Needs(periodic=periodic, at_start=(self.prepare,))
 
     async def prepare(self) -> None:
-        """Make the buckets that are missing and set their lifecycle rules (at a server's start)."""
+        """Make the buckets that are missing and set their lifecycle rules (at a server's start).
+        Rules already as the settings say are left alone: on Cloud Run bootstrap set them, and the
+        service's identity may read a bucket but not change it (deploy/iam.json)."""
         for kind, bucket in self.buckets.names.items():
             await self.store.ensure_bucket(bucket)
-            await self.store.set_lifecycle(bucket, self.rules[kind])
+            if await self.store.lifecycle(bucket) != self.rules[kind]:
+                await self.store.set_lifecycle(bucket, self.rules[kind])
 
     # -- writing and reading -------------------------------------------------------------------
     async def write(

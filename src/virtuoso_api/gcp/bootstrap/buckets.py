@@ -38,7 +38,10 @@ T = TypeVar("T")
 def wanted_fields(rules: list[LifecycleRule]) -> dict[str, Any]:
     """The bucket resource's fields bootstrap sets (Cloud Storage's JSON API names)."""
     return {
-        "iamConfiguration": {"uniformBucketLevelAccess": {"enabled": True}, "publicAccessPrevention": ENFORCED},
+        "iamConfiguration": {
+            "uniformBucketLevelAccess": {"enabled": True},
+            "publicAccessPrevention": ENFORCED,
+        },
         "lifecycle": {"rule": [rule_to_gcs(rule) for rule in rules]},
     }
 
@@ -139,7 +142,9 @@ class BucketsProvisioner:
 
         def work(timeout: float) -> Bucket:
             try:
-                return self._client.create_bucket(bucket, location=self._location, timeout=timeout, retry=None)
+                return self._client.create_bucket(
+                    bucket, location=self._location, timeout=timeout, retry=None
+                )
             except api_exceptions.Conflict:
                 # Not found by lookup, yet taken: bucket names are global, another project holds it.
                 raise Misconfigured(
