@@ -8,20 +8,27 @@ State is read back from the sandbox (its projects, journeys and steps), never fr
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
 from tests.processes import free_port, running
+from virtuoso_api.app import create_app
 from virtuoso_api.cli import app
+from virtuoso_api.config import Settings
 from virtuoso_api.sandbox import FAIL_MARKER, SEED
+from virtuoso_api.services import Services
+from virtuoso_api.storage import BucketKind
 
 TOKEN = "cli-suites-token"
 runner = CliRunner()
@@ -98,7 +105,7 @@ def test_a_file_becomes_a_journey_with_its_steps_in_order_and_json_as_documented
     result = _suite(path, "--project", "Suites A", "--json")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    assert set(printed) == {"project_id", "goal_id", "journey_id", "checkpoint_ids", "steps", "run"}
+    assert set(printed) == {"project_id", "goal_id", "journey_id", "checkpoint_ids", "steps", "run", "report"}
     assert printed["run"] is None
     assert [set(step) for step in printed["steps"]] == [
         {"line", "command", "position", "step_id", "success", "error"}
@@ -266,3 +273,63 @@ def test_two_files_for_one_journey_are_refused_before_anything(
     assert result.exit_code == 2, result.output
     assert "would go to the same journey ('Same name')" in result.stderr
     assert _projects(virtuoso, "Suites H") == []
+
+
+def _stored_report(name: str) -> bytes | None:
+    """A blob of the results bucket, read from the data folder the CLI wrote to (DATA_DIR)."""
+
+    async def work() -> bytes | None:
+        async with Services.running(Settings(_env_file=None)) as services:
+            storage = services.storage
+            try:
+                return (await storage.store.get(storage.buckets[BucketKind.RESULTS], name)).data
+            except Exception:
+                return None
+
+    return asyncio.run(work())
+
+
+def _opened(link: str) -> httpx.Response:
+    """The link opened as a browser would, served by the app on the same data folder."""
+    settings = Settings(_env_file=None)
+    assert link.startswith(settings.links_base_url + "/files/")
+    parts = urlsplit(link)
+
+    async def work() -> httpx.Response:
+        application = create_app(settings)
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                return await http.get(f"{parts.path}?{parts.query}")
+
+    return asyncio.run(work())
+
+
+def test_each_file_s_report_is_published_as_a_suite_job_publishes_it_and_its_link_opens(
+    virtuoso: httpx.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _login(tmp_path, "Login R1", file="r1.yaml")
+    _login(tmp_path, "Login R2", last=f"Welcome {FAIL_MARKER}", file="r2.yaml")
+    summary = _suite("r1.yaml", "r2.yaml", "--project", "Suites R", "--execute")
+    assert summary.exit_code == 1, summary.output
+    links = dict(re.findall(r"^(r[12]\.yaml): report (\S+)$", summary.stdout, flags=re.MULTILINE))
+    assert set(links) == {"r1.yaml", "r2.yaml"}
+    for file, title, outcome in (("r1.yaml", "Login R1", "passed"), ("r2.yaml", "Login R2", "failed")):
+        folder = urlsplit(links[file]).path.split("/files/", 1)[1].split("/", 1)[1].rsplit("/", 1)[0]
+        assert folder.startswith("suite-runs/")
+        stored = json.loads(_stored_report(f"{folder}/result.json") or b"null")
+        assert stored is not None, f"no result JSON stored for {file}"
+        assert _stored_report(f"{folder}/junit.xml")
+        page = _opened(links[file])
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert title in page.text
+        assert (stored["kind"], stored["title"], stored["outcome"]) == ("suite-run", title, outcome)
+    tampered = _opened(links["r1.yaml"].replace("sig=", "sig=0"))
+    assert tampered.status_code == 403
+
+    as_json = _suite("r1.yaml", "--project", "Suites R", "--execute", "--json")
+    assert as_json.exit_code == 0, as_json.output
+    document = json.loads(as_json.stdout)
+    assert _opened(document["report"]).status_code == 200

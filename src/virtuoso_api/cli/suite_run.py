@@ -108,7 +108,7 @@ def _refused_input(result: SuiteRunResult) -> bool:
 
 
 async def _finish(services: Services, results: list[SuiteRunResult], options: SuiteRunOptions) -> int:
-    from virtuoso_api.cli._runtime import err, print_json
+    from virtuoso_api.cli._runtime import err, out, print_json
     from virtuoso_api.cli.runs_cmd import _write
     from virtuoso_api.suites.junit import suite_junit
 
@@ -117,16 +117,36 @@ async def _finish(services: Services, results: list[SuiteRunResult], options: Su
             err.print(f"{warning} (warning)")
         if result.error is not None:
             err.print(f"{result.source}: error: {result.error.get('message', result.error.get('type'))}")
+    reports = [await _publish_report(services, result) for result in results]
     if options.junit is not None:
         _write(options.junit, await suite_junit(services.runs, results))
     if options.as_json:
-        documents = [result.cli_json() for result in results]
+        documents = [
+            result.cli_json() | ({"report": link} if link else {})
+            for result, link in zip(results, reports, strict=True)
+        ]
         print_json(documents[0] if len(documents) == 1 else documents)
     else:
         _print_summary(results)
+        for result, link in zip(results, reports, strict=True):
+            if link:
+                out.print(f"{result.source}: report {link}")
         if options.junit is not None:
             err.print(f"JUnit XML written to {options.junit}")
     return exit_code(results)
+
+
+async def _publish_report(services: Services, result: SuiteRunResult) -> str | None:
+    """The suite run's report, published as a suite job publishes it; its signed HTML link. A report
+    that cannot be written is said, and never changes the run's exit code."""
+    from virtuoso_api.cli._runtime import err
+    from virtuoso_api.reports.from_suite import suite_report
+
+    try:
+        return (await services.reports.publish(suite_report(result)))["html"]
+    except Exception as exc:  # the run happened: its outcome stands without the report
+        err.print(f"{result.source}: the report could not be written ({type(exc).__name__}: {exc})")
+        return None
 
 
 def _print_summary(results: list[SuiteRunResult]) -> None:
