@@ -38,7 +38,7 @@ for name, identity in spec["identities"].items():
         on, role = grant["on"], grant["role"]
         if on == "buckets":
             for bucket in buckets:  # bucket-scoped: these four buckets, no other
-                print("grant", shlex.join(["gcloud", "storage", "buckets", "add-iam-policy-binding",
+                print("bucket", shlex.join(["gcloud", "storage", "buckets", "add-iam-policy-binding",
                       f"gs://{bucket}", f"--project={project}", f"--member={member}", f"--role={role}"]))
             continue
         if on == "project":
@@ -69,6 +69,13 @@ while IFS= read -r line; do
       name=$(echo "$command" | awk '{print $5}')
       if gcloud iam service-accounts describe "$name@$project.iam.gserviceaccount.com" --project="$project" >/dev/null 2>&1; then
         echo "exists: service account $name"
+        continue
+      fi
+      ;;
+    bucket)
+      bucket=$(echo "$command" | awk '{print $5}')
+      if ! gcloud storage buckets describe "$bucket" --project="$project" >/dev/null 2>&1; then
+        echo "later: $bucket does not exist yet; run this script again after \`virtuoso-api gcp bootstrap\`"
         continue
       fi
       ;;
