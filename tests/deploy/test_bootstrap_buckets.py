@@ -159,7 +159,7 @@ def test_a_new_bucket_is_created_with_its_settings_in_the_one_request(tmp_path: 
     and the properties the library's setters marked changed."""
     from google.cloud.storage import Client
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, storage_results_colder_after_days=10)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=tmp_path, storage_results_colder_after_days=10)
     rules = rules_from_settings(settings)[BucketKind.RESULTS]
     bucket = Client.create_anonymous_client().bucket("production-test-results")
     apply(bucket, rules, ["access", "lifecycle"])
