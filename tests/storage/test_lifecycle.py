@@ -101,3 +101,30 @@ async def test_the_rules_are_set_on_each_bucket(
         assert await storage.store.lifecycle(buckets[BucketKind.STATIC]) == []
         if kind == "cloud_storage":
             assert await storage.sweep() == []  # Cloud Storage applies its rules itself
+
+
+@pytest.mark.cloud_storage
+async def test_a_server_start_changes_a_bucket_only_where_its_rules_differ(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """On Cloud Run the service may read its buckets, not change them (deploy/iam.json): rules already
+    as the settings say are not written again. Each write of a bucket's settings bumps its
+    metageneration, which is what this reads back."""
+    from virtuoso_api.infra.blobs.gcp_storage import make_client
+
+    async with opened("cloud_storage", request, tmp_path, ManualClock()) as storage:
+        await storage.prepare()
+        settings = blob_settings("cloud_storage", request, tmp_path)
+        client = make_client(project="demo-test", emulator_host=settings.storage_emulator_host)
+        results, logs = storage.buckets[BucketKind.RESULTS], storage.buckets[BucketKind.COMMAND_LOGS]
+        try:
+            before = {name: client.get_bucket(name).metageneration for name in (results, logs)}
+            changed = client.get_bucket(logs)
+            changed.lifecycle_rules = [{"action": {"type": "Delete"}, "condition": {"age": 1}}]
+            changed.patch()
+            await storage.prepare()
+            assert client.get_bucket(results).metageneration == before[results]  # not written again
+            assert client.get_bucket(logs).metageneration == before[logs] + 2  # changed by hand, set back
+        finally:
+            client.close()
+        assert await storage.store.lifecycle(logs) == [LifecycleRule(LifecycleAction.DELETE, 90)]
