@@ -1,0 +1,197 @@
+"""Where ``suite run`` sends each file: the service opened in this process (the runner adds the
+steps through our command service), or a deployed service over HTTP (``VIRTUOSO_API_SERVER``: the
+file goes to ``POST /api/v1/suites/runs`` and is followed there). Both drive the same progress
+observer and answer the same :class:`SuiteRunResult`, so ``suite run`` prints and exits the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Final, Literal, Protocol
+
+from virtuoso_api.api_keys.models import Principal, Scope
+from virtuoso_api.cli._runs_backend import RemoteRuns
+from virtuoso_api.cli._suite_junit import merge_suite_reports
+from virtuoso_api.cli.remote import RemoteService
+from virtuoso_api.history.models import Source
+from virtuoso_api.jobs.models import JobAccepted
+from virtuoso_api.kit.ids import new_id
+from virtuoso_api.services import Services
+from virtuoso_api.suites.junit import suite_junit
+from virtuoso_api.suites.model import Suite
+from virtuoso_api.suites.placement import Lookups, PlacementOptions
+from virtuoso_api.suites.requests import SuiteRunView
+from virtuoso_api.suites.results import SuiteRunResult, SuiteStatus
+from virtuoso_api.suites.runner import DirectSink, Observer, RunOptions, SuiteRunner
+
+#: Polling ``GET /suites/runs/{id}`` (it holds no wait): soon at first, then less often.
+_FIRST_POLL_SECONDS: Final = 0.2
+_MAX_POLL_SECONDS: Final = 5.0
+
+
+@dataclass(frozen=True)
+class SuiteRunOptions:
+    execute: bool
+    project: str | None
+    checkpoint_id: int | None
+    continue_on_error: bool
+    as_json: bool
+    junit: Path | None
+    user: str
+    #: The ``--var`` values: already in each parsed file; a deployed service parses the file again.
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SuiteFile:
+    """A parsed file and its text as read (a deployed service is sent the text and parses it)."""
+
+    suite: Suite
+    text: str
+    syntax: Literal["yaml", "json"] | None
+
+
+class SuitesBackend(Protocol):
+    async def run(self, file: SuiteFile, options: SuiteRunOptions, observer: Observer) -> SuiteRunResult: ...
+
+    async def junit(self, results: Sequence[SuiteRunResult]) -> str: ...
+
+
+class LocalSuites:
+    def __init__(self, services: Services, user: str) -> None:
+        self._services = services
+        self._caller = Principal(key_id="cli", user_id=user, name="cli", scopes=frozenset(Scope))
+        # One runner for every file: a project two files name is looked up (or created) once.
+        self._runner = SuiteRunner(
+            lookups=Lookups(services.virtuoso.client),
+            runs=services.runs,
+            clock=services.clock,
+            caller=self._caller,
+            source=Source.CLI,
+        )
+
+    async def run(self, file: SuiteFile, options: SuiteRunOptions, observer: Observer) -> SuiteRunResult:
+        run_options = RunOptions(
+            execute=options.execute,
+            continue_on_error=True if options.continue_on_error else None,
+            placement=PlacementOptions(
+                project=options.project,
+                checkpoint_id=options.checkpoint_id,
+                default_project=self._services.settings.suite_default_project,
+            ),
+        )
+        result = self._runner.new_result(file.suite, new_id("suite"), run_options)
+        sink = DirectSink(self._services.commands, self._caller, Source.CLI)
+        return await self._runner.run(file.suite, result, run_options, sink, observer)
+
+    async def junit(self, results: Sequence[SuiteRunResult]) -> str:
+        return await suite_junit(self._services.runs, results)
+
+
+class RemoteSuites:
+    def __init__(self, service: RemoteService) -> None:
+        self._service = service
+        self._runs = RemoteRuns(service)
+
+    async def run(self, file: SuiteFile, options: SuiteRunOptions, observer: Observer) -> SuiteRunResult:
+        """Submit the file as a suite job, follow it (the stored result as it grows; while its run
+        executes, the run's held waits), and answer the stored result."""
+        suite = file.suite
+        body = {
+            "suite": file.text,
+            # Only the name: the service keeps no client's path (and limits the name's length).
+            "filename": PurePath(suite.source).name[:200] or None,
+            "syntax": file.syntax,
+            "variables": options.variables,
+            "project": options.project,
+            "checkpoint_id": options.checkpoint_id,
+            "execute": options.execute,
+            "continue_on_error": True if options.continue_on_error else None,
+        }
+        answer = await self._service.json(
+            "POST", "/suites/runs", json={k: v for k, v in body.items() if v not in (None, {})}
+        )
+        path = f"/suites/runs/{JobAccepted.model_validate(answer).job_id}"
+        follower = _Follower(observer)
+        delay = _FIRST_POLL_SECONDS
+        while True:
+            view = SuiteRunView.model_validate(await self._service.json("GET", path))
+            result = view.result
+            if result is not None:
+                await follower.seen(result)
+            if view.job.status.finished:
+                return _as_here(view, file, options)
+            if result is not None and result.execution_id is not None and result.run is None:
+                # Executing: the run's own route holds the request until it changes (each answer
+                # is progress); then the job stores the outcome, soon.
+                await self._runs.wait(
+                    result.execution_id,
+                    timeout=None,
+                    on_update=functools.partial(observer.run_update, result),
+                )
+                delay = _FIRST_POLL_SECONDS
+                continue
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_POLL_SECONDS)
+
+    async def junit(self, results: Sequence[SuiteRunResult]) -> str:
+        documents = [
+            (await self._service.call("GET", f"/suites/runs/{result.run_id}/junit")).text
+            for result in results
+        ]
+        return merge_suite_reports(documents, [result.source for result in results])
+
+
+class _Follower:
+    """The stored result as polled, told to the observer as the local runner tells it: placed, each
+    step (the result is stored every few steps; the steps between are told one by one, so a CI log
+    reads the same), the run started."""
+
+    def __init__(self, observer: Observer) -> None:
+        self._observer = observer
+        self._placed = False
+        self._steps = 0
+        self._started = False
+
+    async def seen(self, result: SuiteRunResult) -> None:
+        changed = self._observer.changed
+        if not self._placed and result.placement is not None:
+            self._placed = True
+            await changed(result, "placed")
+        for count in range(self._steps + 1, len(result.steps) + 1):
+            await changed(result.model_copy(update={"steps": result.steps[:count]}), "step")
+        self._steps = max(self._steps, len(result.steps))
+        if not self._started and result.execution_id is not None:
+            self._started = True
+            await changed(result, "run-started")
+        if result.run is not None:
+            self._observer.run_update(result, result.run)
+
+
+def _as_here(view: SuiteRunView, file: SuiteFile, options: SuiteRunOptions) -> SuiteRunResult:
+    """The stored result under this client's name for the file (the service knows its base name
+    only), its warnings located there too; a job that ended without finishing its result (retries
+    exhausted, cancelled) is INCOMPLETE with the job's error."""
+    suite = file.suite
+    job = view.job
+    result = view.result or SuiteRunResult(
+        run_id=view.run_id,
+        source=suite.source,
+        name=suite.name,
+        dialect=suite.dialect.value,
+        execute=options.execute,
+        total_steps=len(suite.steps),
+        started_at=job.started_at or job.created_at,
+    )
+    update: dict[str, object] = {
+        "source": suite.source,
+        "warnings": [warning.located(suite.source) for warning in suite.warnings],
+    }
+    if not result.status.finished:
+        update["status"] = SuiteStatus.INCOMPLETE
+        update["finished_at"] = job.finished_at
+        update["error"] = result.error or job.error or {"type": "incomplete", "message": f"job {job.status}"}
+    return result.model_copy(update=update)
