@@ -233,3 +233,140 @@ def test_a_server_without_a_key_is_a_usage_error(client_dir: Path, monkeypatch: 
     result = cli("jobs", "list")
     assert result.exit_code == 2
     assert "VIRTUOSO_API_SERVER and VIRTUOSO_API_KEY go together" in result.stderr
+
+
+# -- suite run -----------------------------------------------------------------------------------
+
+LOGIN = """\
+name: {name}
+starting_url: https://shop.example.com
+variables:
+  email: qa@example.com
+steps:
+  - click: Sign in
+  - write: {{selector: Email, text: "{{{{email}}}}"}}
+  - assert: {last}
+"""
+
+
+def suite_both(
+    served: tuple[str, str],
+    sandbox: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+) -> tuple[Result, Result]:
+    """``suite run ARGS`` through the service and here, each into a project of its own (the second
+    would otherwise find the first's journey and keep its steps: other output, by design)."""
+    remotely(served, tmp_path / "ci-runner", monkeypatch)
+    remote = cli("suite", "run", *args, "--project", f"Remote {tmp_path.name}")
+    locally(sandbox, tmp_path, monkeypatch)
+    local = cli("suite", "run", *args, "--project", f"Local {tmp_path.name}")
+    return remote, local
+
+
+def table(text: str) -> str:
+    """``shape`` with runs of spaces as one: a column is as wide as its longest id."""
+    return re.sub(r"[ \t]+", " ", shape(text))
+
+
+def test_suite_files_run_through_the_service_as_they_do_here(
+    served: tuple[str, str],
+    sandbox: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("one.yaml").write_text(LOGIN.format(name="Login R1", last="Welcome"), encoding="utf-8")
+    Path("two.yaml").write_text(LOGIN.format(name="Login R2", last="Welcome"), encoding="utf-8")
+    args = ("one.yaml", "two.yaml", "--execute", "--var", "email=ci@example.com", "--junit", "suites.xml")
+    remotely(served, tmp_path / "ci-runner", monkeypatch)
+    remote = cli("suite", "run", *args, "--project", "Remote suites")
+    remote_report = ET.parse("suites.xml").getroot()
+    locally(sandbox, tmp_path, monkeypatch)
+    local = cli("suite", "run", *args, "--project", "Local suites")
+    local_report = ET.parse("suites.xml").getroot()
+
+    assert remote.exit_code == local.exit_code == 0, remote.output + local.output
+    assert table(remote.stdout) == table(local.stdout)
+    assert remote.stdout.count("PASSED") == 2
+    # Progress came from the service: where the steps went, the steps, the run started.
+    for file in ("one.yaml", "two.yaml"):
+        assert re.search(rf"^{file}: project \d+, goal \d+, journey \d+, ", remote.stderr, re.M)
+        assert f"{file}: 3/3 adding steps" in remote.stderr
+        assert re.search(rf"^{file}: run \d+ started$", remote.stderr, re.M)
+    # The service parsed the file with the --var value; it ran the steps, not this runner.
+    assert not (tmp_path / "ci-runner").exists()
+    virtuoso = httpx.Client(base_url=sandbox, headers={"Authorization": f"Bearer {TOKEN}"})
+    with virtuoso:
+        projects = virtuoso.get("/projects", params={"limit": 1000}).json()["map"].values()
+        (project,) = [p for p in projects if p["name"] == "Remote suites"]
+        goals = virtuoso.get(f"/projects/{project['id']}/goals").json()["map"].values()
+        assert sorted(goal["name"] for goal in goals) == ["Login R1", "Login R2"]
+        (goal,) = [goal for goal in goals if goal["name"] == "Login R1"]
+        journeys = virtuoso.get(f"/snapshots/{goal['snapshotId']}/goals/{goal['id']}/testsuites")
+        steps = [case["steps"] for journey in journeys.json()["map"].values() for case in journey["cases"]]
+    assert "ci@example.com" in json.dumps(steps)
+    assert "qa@example.com" not in json.dumps(steps)
+    # One report for both files, as here: the file cases under this runner's names, then the runs.
+    for report in (remote_report, local_report):
+        suites = report.findall("testsuite")
+        assert len(suites) == 3
+        assert [(c.get("classname"), c.get("name")) for c in suites[0].iter("testcase")] == [
+            ("one.yaml", "Login R1"),
+            ("two.yaml", "Login R2"),
+        ]
+        assert report.get("tests") == str(sum(int(s.get("tests", "0")) for s in suites))
+        assert report.get("failures") == "0"
+
+
+def test_a_failing_suite_run_exits_1_with_the_same_json_both_ways(
+    served: tuple[str, str], sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "failing.yaml"
+    path.write_text(LOGIN.format(name="Login F", last=f"Welcome {FAIL_MARKER}"), encoding="utf-8")
+    remote, local = suite_both(served, sandbox, tmp_path, monkeypatch, str(path), "--execute", "--json")
+    assert remote.exit_code == local.exit_code == 1, remote.output + local.output
+    remote_json, local_json = json.loads(remote.stdout), json.loads(local.stdout)
+    placed = {key: value for key, value in remote_json.items() if key != "run"}
+    assert shape(json.dumps(placed)) == shape(json.dumps({k: v for k, v in local_json.items() if k != "run"}))
+    # The run as Virtuoso answered it (its own ids and uuids differ): the same fields and verdict.
+    assert set(remote_json["run"]) == set(local_json["run"])
+    for field in ("status", "outcome", "verdict"):
+        assert remote_json["run"][field] == local_json["run"][field]
+    assert remote_json["run"]["outcome"] == "FAIL"
+    assert [step["success"] for step in remote_json["steps"]] == [True, True, True]
+
+
+def test_a_bad_suite_file_or_an_unknown_checkpoint_exits_2_both_ways(
+    served: tuple[str, str], sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad\nsteps:\n  - fly: away\n", encoding="utf-8")
+    remote, local = suite_both(served, sandbox, tmp_path, monkeypatch, str(bad))
+    assert remote.exit_code == local.exit_code == 2, remote.output + local.output
+    assert remote.stderr == local.stderr
+    assert "bad.yaml:3" in remote.stderr
+
+    good = tmp_path / "good.yaml"
+    good.write_text(LOGIN.format(name="Login U", last="Welcome"), encoding="utf-8")
+    remotely(served, tmp_path / "ci-runner", monkeypatch)
+    unknown = cli("suite", "run", str(good), "--checkpoint", "999999")
+    locally(sandbox, tmp_path, monkeypatch)
+    here = cli("suite", "run", str(good), "--checkpoint", "999999")
+    assert unknown.exit_code == here.exit_code == 2, unknown.output + here.output
+    assert table(unknown.stdout) == table(here.stdout)
+    assert unknown.stderr == here.stderr
+
+
+def test_a_suite_run_through_an_unreachable_service_exits_3(
+    client_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "login.yaml"
+    path.write_text(LOGIN.format(name="Login X", last="Welcome"), encoding="utf-8")
+    monkeypatch.setenv("DATA_DIR", str(client_dir))
+    monkeypatch.setenv("VIRTUOSO_API_SERVER", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("VIRTUOSO_API_KEY", "vk_some-key")
+    down = cli("suite", "run", str(path))
+    assert down.exit_code == 3
+    assert "unreachable" in down.stderr

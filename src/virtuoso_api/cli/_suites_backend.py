@@ -95,10 +95,31 @@ class RemoteSuites:
     def __init__(self, service: RemoteService) -> None:
         self._service = service
         self._runs = RemoteRuns(service)
+        #: Per project a file names (None: the service's default), set once the first such file is
+        #: placed. Each file is a job of its own on the service, and two jobs looking for a project
+        #: at once would both create it; here, as locally, the project is found or created once.
+        self._projects: dict[str, asyncio.Event] = {}
 
     async def run(self, file: SuiteFile, options: SuiteRunOptions, observer: Observer) -> SuiteRunResult:
         """Submit the file as a suite job, follow it (the stored result as it grows; while its run
         executes, the run's held waits), and answer the stored result."""
+        suite = file.suite
+        project = repr(options.project or suite.infrastructure.project)
+        placed = self._projects.get(project)
+        if placed is not None:
+            await placed.wait()
+            placed = None
+        else:
+            placed = self._projects[project] = asyncio.Event()
+        try:
+            return await self._submit_and_follow(file, options, observer, placed)
+        finally:
+            if placed is not None:
+                placed.set()  # whatever happened: the others go on (and find, or fail, themselves)
+
+    async def _submit_and_follow(
+        self, file: SuiteFile, options: SuiteRunOptions, observer: Observer, placed: asyncio.Event | None
+    ) -> SuiteRunResult:
         suite = file.suite
         body = {
             "suite": file.text,
@@ -122,6 +143,8 @@ class RemoteSuites:
             result = view.result
             if result is not None:
                 await follower.seen(result)
+                if placed is not None and result.placement is not None:
+                    placed.set()
             if view.job.status.finished:
                 return _as_here(view, file, options)
             if result is not None and result.execution_id is not None and result.run is None:
