@@ -30,6 +30,9 @@ from virtuoso_api.suites.runner import DirectSink, Observer, RunOptions, SuiteRu
 #: Polling ``GET /suites/runs/{id}`` (it holds no wait): soon at first, then less often.
 _FIRST_POLL_SECONDS: Final = 0.2
 _MAX_POLL_SECONDS: Final = 5.0
+#: While a file's run executes, its route holds each answer this long at most (it answers at once
+#: when the run ends): the bar moves every few seconds, from the service's one shared poll.
+_RUN_HOLD_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class RemoteSuites:
                     result.execution_id,
                     timeout=None,
                     on_update=functools.partial(observer.run_update, result),
+                    longest=_RUN_HOLD_SECONDS,
                 )
                 delay = _FIRST_POLL_SECONDS
                 continue
