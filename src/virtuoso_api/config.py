@@ -104,8 +104,8 @@ class Settings(BaseSettings):
     shutdown_flush_seconds: float = Field(default=3.0, gt=0, le=3600)
 
     # -- the CLI as a client of a deployed service (README: The CLI against a deployed service) ----
-    # With both set, `exec`, `runs` and `jobs` go to this service over HTTP with this key, instead of
-    # opening the stores and Virtuoso themselves (a CI runner then holds no Virtuoso token).
+    # With both set, `exec`, `runs`, `suite run` and `jobs` go to this service over HTTP with this
+    # key, instead of opening the stores and Virtuoso themselves (a CI runner holds no Virtuoso token).
     virtuoso_api_server: AnyHttpUrl | None = None
     virtuoso_api_key: SecretStr | None = None
 

@@ -1,7 +1,7 @@
 """The CLI as a client of a deployed service: with ``VIRTUOSO_API_SERVER`` and ``VIRTUOSO_API_KEY`` set,
-``exec``, ``runs`` and ``jobs`` go to a served ``virtuoso-api serve`` over HTTP, holding no Virtuoso
-token and opening no store of their own, and print and exit as they do when they do the work
-themselves (each case is run both ways against the same sandbox and compared)."""
+``exec``, ``runs``, ``suite run`` and ``jobs`` go to a served ``virtuoso-api serve`` over HTTP,
+holding no Virtuoso token and opening no store of their own, and print and exit as they do when they
+do the work themselves (each case is run both ways against the same sandbox and compared)."""
 
 from __future__ import annotations
 
