@@ -370,3 +370,19 @@ def test_a_suite_run_through_an_unreachable_service_exits_3(
     down = cli("suite", "run", str(path))
     assert down.exit_code == 3
     assert "unreachable" in down.stderr
+
+
+def test_a_file_the_service_refuses_exits_2(
+    served: tuple[str, str], client_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid here, but more text than a suite job holds (512 Ki characters): the service's 422."""
+    long = "x" * 700
+    path = tmp_path / "long.yaml"
+    lines = ["name: Long", "starting_url: https://shop.example.com", "steps:"]
+    path.write_text("\n".join([*lines, *[f"  - comment: {long}"] * 800]) + "\n", encoding="utf-8")
+    remotely(served, client_dir, monkeypatch)
+    refused = cli("suite", "run", str(path))
+    assert refused.exit_code == 2, refused.output
+    assert "524288 characters" in refused.stderr
+    jobs = httpx.get(f"{served[0]}/api/v1/jobs", headers={"X-API-Key": served[1]}, params={"limit": 200})
+    assert "Long" not in jobs.text  # refused before any job was written

@@ -126,6 +126,7 @@ def as_error(response: httpx.Response, server: str) -> VirtuosoApiError:
         403: Forbidden,
         404: NotFound,
         409: Conflict,
+        413: BadRequest,  # a body too large: bad input, as an oversized file is here
         502: UpstreamRejected,
     }
     return kinds.get(status, VirtuosoApiError)(message, details=details)
