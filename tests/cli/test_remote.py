@@ -5,6 +5,7 @@ do the work themselves (each case is run both ways against the same sandbox and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -44,13 +45,19 @@ def sandbox() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def served(sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``virtuoso-api serve`` talking to the sandbox, and a key of it: (URL, key)."""
-    data = tmp_path_factory.mktemp("server")
+    with serving(sandbox, tmp_path_factory.mktemp("server")) as service:
+        yield service
+
+
+@contextlib.contextmanager
+def serving(sandbox: str, data: Path, **settings: str) -> Iterator[tuple[str, str]]:
     env = {
         "DATA_DIR": str(data),
         "VIRTUOSO_BASE_URL": sandbox,
         "VIRTUOSO_API_TOKEN": TOKEN,
         "VIRTUOSO_ORG_ID": str(SEED.organization_id),
         **FAST_RUNS,
+        **settings,
     }
     made = subprocess.run(
         [*CLI, "keys", "create", "--name", "ci", "--scopes", "read,write", "--json"],
@@ -386,3 +393,30 @@ def test_a_file_the_service_refuses_exits_2(
     assert "524288 characters" in refused.stderr
     jobs = httpx.get(f"{served[0]}/api/v1/jobs", headers={"X-API-Key": served[1]}, params={"limit": 200})
     assert "Long" not in jobs.text  # refused before any job was written
+
+
+def test_a_job_that_ends_with_nothing_stored_is_incomplete_exit_3_with_its_junit_case(
+    sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Virtuoso answering 429 to the placement's first look-up, on the job's only attempt: the job
+    fails before any result is stored; the file is INCOMPLETE (exit 3) and JUnit still has its case."""
+    path = tmp_path / "throttled.yaml"
+    path.write_text(LOGIN.format(name="Login T", last="Welcome"), encoding="utf-8")
+    controls = httpx.Client(
+        base_url=sandbox.removesuffix("/api"), headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with controls, serving(sandbox, tmp_path / "server", TASKS_MAX_ATTEMPTS="1") as service:
+        remotely(service, tmp_path / "ci-runner", monkeypatch)
+        assert (
+            controls.post("/_sandbox/throttle", json={"requests": 1000, "retryAfter": 0}).status_code == 200
+        )
+        try:
+            result = cli("suite", "run", str(path), "--execute", "--junit", str(tmp_path / "junit.xml"))
+        finally:
+            controls.post("/_sandbox/throttle", json={"requests": 0, "retryAfter": 0})
+    assert result.exit_code == 3, result.output
+    assert "INCOMPLETE" in result.stdout
+    assert f"{path}: error: " in result.stderr
+    (case,) = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    assert (case.get("classname"), case.get("name")) == (str(path), "Login T")
+    assert case.find("error") is not None

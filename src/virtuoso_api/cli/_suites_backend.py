@@ -19,8 +19,9 @@ from virtuoso_api.cli.remote import RemoteService
 from virtuoso_api.history.models import Source
 from virtuoso_api.jobs.models import JobAccepted
 from virtuoso_api.kit.ids import new_id
+from virtuoso_api.runs.junit import junit_xml
 from virtuoso_api.services import Services
-from virtuoso_api.suites.junit import suite_junit
+from virtuoso_api.suites.junit import SUITE_CASES, file_case, suite_junit
 from virtuoso_api.suites.model import Suite
 from virtuoso_api.suites.placement import Lookups, PlacementOptions
 from virtuoso_api.suites.requests import SuiteRunView
@@ -102,6 +103,9 @@ class RemoteSuites:
         #: placed. Each file is a job of its own on the service, and two jobs looking for a project
         #: at once would both create it; here, as locally, the project is found or created once.
         self._projects: dict[str, asyncio.Event] = {}
+        #: Runs whose job ended with nothing stored (cancelled while queued, say): the service has
+        #: no report for them, so their file case is written here.
+        self._unstored: set[str] = set()
 
     async def run(self, file: SuiteFile, options: SuiteRunOptions, observer: Observer) -> SuiteRunResult:
         """Submit the file as a suite job, follow it (the stored result as it grows; while its run
@@ -149,6 +153,8 @@ class RemoteSuites:
                 if placed is not None and result.placement is not None:
                     placed.set()
             if view.job.status.finished:
+                if result is None:
+                    self._unstored.add(view.run_id)
                 return _as_here(view, file, options)
             if result is not None and result.execution_id is not None and result.run is None:
                 # Executing: the run's own route holds the request until it changes (each answer
@@ -165,10 +171,14 @@ class RemoteSuites:
             delay = min(delay * 2, _MAX_POLL_SECONDS)
 
     async def junit(self, results: Sequence[SuiteRunResult]) -> str:
-        documents = [
-            (await self._service.call("GET", f"/suites/runs/{result.run_id}/junit")).text
-            for result in results
-        ]
+        documents = []
+        for result in results:
+            if result.run_id in self._unstored:
+                documents.append(junit_xml([], cases=[file_case(result)], cases_name=SUITE_CASES))
+            else:
+                documents.append(
+                    (await self._service.call("GET", f"/suites/runs/{result.run_id}/junit")).text
+                )
         return merge_suite_reports(documents, [result.source for result in results])
 
 
