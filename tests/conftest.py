@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.firestore_emulator",
     "tests.fixtures.drongo_emulator",
     "tests.fixtures.pubsub_emulator",
+    "tests.fixtures.storage_emulator",
 ]
 
 # Variables the service reads; tests start with none of them set.

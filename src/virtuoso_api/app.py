@@ -29,6 +29,7 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.runs import endpoints as runs_endpoints
 from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
+from virtuoso_api.storage import endpoints as storage_endpoints
 from virtuoso_api.stream import endpoints as stream_endpoints
 from virtuoso_api.suites import endpoints as suites_endpoints
 from virtuoso_api.suites import run_endpoints as suite_runs_endpoints
@@ -48,6 +49,7 @@ def _hand_to_routes(app: FastAPI, services: Services) -> None:
     stream_endpoints.EVENTS.put(app, services.events)
     jobs_endpoints.JOBS.put(app, services.jobs)
     jobs_internal.TASKS.put(app, services.tasks)
+    storage_endpoints.STORAGE.put(app, services.storage)
     suite_runs_endpoints.SUITES.put(app, services.suites)
 
 
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(stream_endpoints.router)
     app.include_router(api)
     app.include_router(health_endpoints.router)
+    app.include_router(storage_endpoints.router)
     if settings.use_cloud_tasks:  # locally the dispatcher runs tasks in-process: no route at all
         app.include_router(jobs_internal.router)
     return app

@@ -61,6 +61,12 @@ def default_data_dir() -> Path:
     return Path(base) / "virtuoso-api"
 
 
+#: A Cloud Storage bucket name's part after the prefix.
+_BUCKET_NAME = r"^[a-z0-9][a-z0-9._-]{1,30}[a-z0-9]$"
+#: Links are absolute on PUBLIC_BASE_URL; unset, on the address ``serve`` listens on by default.
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+
+
 def _split_commas(value: Any) -> Any:
     # Lists come as "a,b,c" in the environment; the original's settings crashed on exactly this.
     if isinstance(value, str):
@@ -194,6 +200,28 @@ class Settings(BaseSettings):
     # host:port of a Secret Manager emulator (REST), e.g. drongo; anonymous credentials are used.
     secret_manager_emulator_host: str | None = None
 
+    # -- blobs: results, command logs, reports (Cloud Storage with USE_CLOUD_STORAGE, else DATA_DIR/blobs)
+    # Bucket names are {STORAGE_BUCKET_PREFIX}{name}; unset prefix: "{ENVIRONMENT}-" (Cloud Storage's
+    # bucket names are global: a deployment sets a prefix of its own, e.g. "myproject-prod-").
+    storage_bucket_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,30}$")
+    storage_results_bucket: str = Field(default="test-results", pattern=_BUCKET_NAME)
+    storage_command_logs_bucket: str = Field(default="command-logs", pattern=_BUCKET_NAME)
+    storage_static_bucket: str = Field(default="static-assets", pattern=_BUCKET_NAME)
+    storage_archive_bucket: str = Field(default="archive", pattern=_BUCKET_NAME)
+    # How long a signed link (in a run's answer, a report, the facade's default) stays valid.
+    storage_signed_url_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # Lifecycle (0: never). Results move to STORAGE_RESULTS_COLDER_CLASS after the first, are deleted
+    # after the second; command logs are deleted after theirs; the archive is kept.
+    storage_results_colder_after_days: int = Field(default=30, ge=0, le=36500)
+    storage_results_colder_class: Literal["NEARLINE", "COLDLINE", "ARCHIVE"] = "NEARLINE"
+    storage_results_delete_after_days: int = Field(default=365, ge=0, le=36500)
+    storage_logs_delete_after_days: int = Field(default=90, ge=0, le=36500)
+    # http://host:port of a Cloud Storage emulator (gcp-storage-emulator); anonymous credentials are used.
+    storage_emulator_host: str | None = None
+    # A service-account key file used only to sign URLs (else the credentials' key, else IAM signBlob
+    # as GCP_SERVICE_ACCOUNT_EMAIL).
+    storage_signing_credentials_file: Path | None = None
+
     # -- webhooks ------------------------------------------------------------------------------
     # Seconds to wait before each retry of a failed delivery (with +/-10% jitter); after the last
     # one the delivery goes to the dead letters.
@@ -234,6 +262,9 @@ class Settings(BaseSettings):
         "cloud_tasks_emulator_host",
         "public_base_url",
         "secret_manager_emulator_host",
+        "storage_bucket_prefix",
+        "storage_emulator_host",
+        "storage_signing_credentials_file",
         "virtuoso_api_server",
         mode="before",
     )
@@ -302,6 +333,17 @@ class Settings(BaseSettings):
 
     def enabled_gcp_services(self) -> list[str]:
         return [service for flag, service in GCP_FLAGS.items() if getattr(self, flag)]
+
+    @property
+    def links_base_url(self) -> str:
+        """The service's external URL that links are built on (PUBLIC_BASE_URL, or its default)."""
+        return str(self.public_base_url or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
+
+    @property
+    def bucket_prefix(self) -> str:
+        return (
+            self.storage_bucket_prefix if self.storage_bucket_prefix is not None else f"{self.environment}-"
+        )
 
     @property
     def database_path(self) -> Path:

@@ -41,3 +41,8 @@ async def test_the_sandbox_is_mounted_for_a_look_inside(client: httpx.AsyncClien
 async def test_ready_reports_the_local_events_log_and_what_waits_for_it(client: httpx.AsyncClient) -> None:
     events = (await client.get("/health/ready")).json()["backends"]["events"]
     assert (events["backend"], events["status"], events["pending_events"]) == ("sqlite", "ok", 0)
+
+
+async def test_ready_reports_the_local_blobs_and_what_waits_for_them(client: httpx.AsyncClient) -> None:
+    blobs = (await client.get("/health/ready")).json()["backends"]["blobs"]
+    assert (blobs["backend"], blobs["status"], blobs["pending_blobs"]) == ("local_blobs", "ok", 0)

@@ -17,6 +17,8 @@ from virtuoso_api.config import Environment, Settings
 
 #: Every operation and every status it can answer: a refusal it cannot give is not listed.
 STATUSES = {
+    ("get", "/files/{bucket}/{name}"): {200, 403, 404, 422},
+    ("put", "/files/{bucket}/{name}"): {200, 403, 404, 422},
     ("post", "/api/v1/api-keys"): {201, 400, 401, 403, 413, 415, 422, 503},
     ("get", "/api/v1/api-keys"): {200, 401, 403, 422, 503},
     ("get", "/api/v1/api-keys/{key_id}"): {200, 401, 403, 404, 503},

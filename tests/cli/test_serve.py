@@ -77,3 +77,18 @@ def test_firestore_without_its_libraries_stops_start_up_with_one_line(tmp_path: 
         "error: USE_FIRESTORE is on but the Google Cloud libraries are missing: "
         "pip install 'virtuoso-api[gcp]'\n"
     )
+
+
+def test_a_missing_storage_signing_key_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "USE_CLOUD_STORAGE": "true",
+        "GCP_PROJECT_ID": "p",
+        "STORAGE_SIGNING_CREDENTIALS_FILE": str(tmp_path / "missing.json"),
+    }
+    result = subprocess.run([*CLI, "serve"], env=env, capture_output=True, timeout=30, check=False)
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        f"error: STORAGE_SIGNING_CREDENTIALS_FILE: {tmp_path / 'missing.json'} is not a readable file\n"
+    )

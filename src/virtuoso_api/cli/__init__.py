@@ -14,6 +14,7 @@ from virtuoso_api.cli import (
     keys,
     runs_cmd,
     secrets_cmd,
+    storage_cmd,
     suite_cmd,
     webhooks_cmd,
 )
@@ -43,6 +44,8 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(webhooks_cmd.app, name="webhooks")
 app.add_typer(gcp_cmd.app, name="gcp")
+app.add_typer(storage_cmd.app, name="storage")
+app.add_typer(storage_cmd.logs_app, name="logs")
 
 
 @app.command("config")

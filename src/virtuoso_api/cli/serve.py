@@ -33,6 +33,7 @@ def serve(
     from virtuoso_api.app import create_app
     from virtuoso_api.cli._runtime import Exit, fail, out, settings_or_exit
     from virtuoso_api.errors import Misconfigured
+    from virtuoso_api.infra.blobs import check_blobs
     from virtuoso_api.infra.documents import check_libraries
     from virtuoso_api.infra.secrets import check_secrets
     from virtuoso_api.kit.clock import SystemClock
@@ -41,6 +42,7 @@ def serve(
     settings = settings_or_exit(host=host, port=port, data_dir=data_dir, virtuoso_sandbox=sandbox or None)
     try:
         check_libraries(settings)
+        check_blobs(settings)
         check_secrets(settings, clock=SystemClock())  # the gcp extra, or a local key that fits
     except Misconfigured as exc:
         fail(exc.message, Exit.USAGE)

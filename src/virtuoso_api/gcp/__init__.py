@@ -1,12 +1,19 @@
 """The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client`` (and
-``get_cloud_tasks_client``, ``get_secret_manager_client``).
+``get_cloud_tasks_client``, ``get_secret_manager_client``, ``get_pubsub_client``,
+``get_cloud_storage_client``).
 
 Each getter returns one lazily built client per process. It works whatever the flags say: with
 ``USE_FIRESTORE`` off the same calls use the embedded SQLite store, with ``USE_CLOUD_TASKS`` off the
-local task queue, with ``USE_SECRET_MANAGER`` off the local encrypted secrets file. See
+local task queue, with ``USE_SECRET_MANAGER`` off the local encrypted secrets file, with
+``USE_CLOUD_STORAGE`` off folders under ``DATA_DIR/blobs``. See
 ``firestore_client.py``, ``cloud_tasks_client.py`` and ``secret_manager_client.py``.
 """
 
+from virtuoso_api.gcp.cloud_storage_client import (
+    CloudStorageClient,
+    close_cloud_storage_client,
+    get_cloud_storage_client,
+)
 from virtuoso_api.gcp.cloud_tasks_client import (
     CloudTasksClient,
     close_cloud_tasks_client,
@@ -23,6 +30,9 @@ from virtuoso_api.gcp.secret_manager_client import (
 )
 
 __all__ = [
+    "CloudStorageClient",
+    "close_cloud_storage_client",
+    "get_cloud_storage_client",
     "CloudTasksClient",
     "FirestoreClient",
     "PubSubClient",

@@ -104,3 +104,17 @@ def events_failure(exc: Exception, backend: str, settings: Settings, *, waited: 
     )
     unreachable = "the events bus is unreachable or refused the connection; events wait in the outbox"
     return _remote_failure(exc, check, unreachable, waited=waited)
+
+
+def blobs_failure(exc: Exception, backend: str, settings: Settings, *, waited: float) -> Diagnosis:
+    if isinstance(exc, Misconfigured):
+        return Diagnosis(
+            "the results bucket is missing: create the buckets (README)", "STORAGE_BUCKET_PREFIX"
+        )
+    check = _check(
+        local=backend == "local_blobs",
+        emulator_host=settings.storage_emulator_host,
+        emulator_setting="STORAGE_EMULATOR_HOST",
+    )
+    unreachable = "Cloud Storage is unreachable or refused the connection; blobs wait in the outbox"
+    return _remote_failure(exc, check, unreachable, waited=waited)

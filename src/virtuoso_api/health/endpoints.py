@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from virtuoso_api import __version__
 from virtuoso_api.health.diagnosis import (
     Diagnosis,
+    blobs_failure,
     documents_failure,
     events_failure,
     tasks_failure,
@@ -47,6 +48,7 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
     settings = services.settings
     documents = services.documents.backend
     events = services.events.capability
+    blobs = services.storage.store.backend
     wait = _CHECK_TIMEOUT_SECONDS
     checks: dict[str, tuple[str, Callable[[], Awaitable[None]], Diagnose]] = {
         "documents": (
@@ -68,6 +70,11 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
             events.backend,
             events.bus.ping,
             lambda exc: events_failure(exc, events.backend, settings, waited=wait),
+        ),
+        "blobs": (
+            blobs,
+            services.storage.ping,
+            lambda exc: blobs_failure(exc, blobs, settings, waited=wait),
         ),
     }
     results: dict[str, dict[str, Any]] = {}
@@ -96,6 +103,8 @@ async def ready(request: Request, services: Annotated[Services, Depends(SERVICES
     results["tasks"]["pending_enqueues"] = await services.tasks.pending_enqueues()
     # Events accepted while the bus was unreachable, waiting in the outbox to be published in order.
     results["events"]["pending_events"] = await services.events.publisher.pending()
+    # Reports and exports accepted while storage was unreachable, waiting in the outbox.
+    results["blobs"]["pending_blobs"] = await services.storage.pending()
     results["secrets"] = await secrets_readiness(services.secrets, settings, wait=wait)
     # Secrets served stale within their grace period keep the service ready; the body says so.
     failing = [

@@ -199,6 +199,11 @@ class RunView(BaseModel):
     ended_at: UtcDatetime | None = None
     duration_ms: int | None = None
     ui_url: str | None = Field(default=None, description="The run's page in the Virtuoso UI")
+    reports: dict[str, str] | None = Field(
+        default=None,
+        description="Once the run ended: signed links to its report (`html`), result JSON (`json`) and "
+        "JUnit XML (`junit`), valid for STORAGE_SIGNED_URL_MINUTES",
+    )
     virtuoso: dict[str, Any] = Field(description="Virtuoso's answer as it came")
 
 

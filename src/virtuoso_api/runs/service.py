@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from virtuoso_api.api_keys.models import Principal
 from virtuoso_api.errors import BackendUnavailable, VirtuosoApiError
@@ -55,6 +55,14 @@ _NO_ID = (
 )
 
 
+class RunReporter(Protocol):
+    """Reports of ended runs (``reports/``, above this domain, given by the root)."""
+
+    async def run_ended(self, view: RunView) -> None: ...
+
+    async def links(self, view: RunView) -> dict[str, str] | None: ...
+
+
 class RunService:
     def __init__(
         self,
@@ -75,6 +83,12 @@ class RunService:
         self._events = RunEvents(events)
         self._projects: RecentValues[int, int] = RecentValues(clock, max_entries=1_000)
         self.watcher = RunWatcher(self._read, clock=clock, sleep=sleep, policy=policy, on_end=self._ended)
+        self._reporter: RunReporter | None = None
+
+    def report_to(self, reporter: RunReporter) -> None:
+        """Write a report of every run this service started when it is first seen ending, and link
+        it from the run's answer."""
+        self._reporter = reporter
 
     @property
     def ui_base(self) -> str | None:
@@ -190,7 +204,7 @@ class RunService:
         view = await self._view(await self._read(execution_id, retry=True))
         if view.finished:
             await self._record_end(view)
-        return view
+        return await self._linked(view)
 
     async def wait(
         self,
@@ -213,7 +227,19 @@ class RunService:
         execution = await self.watcher.wait(execution_id, timeout=timeout, on_update=update)
         if execution is None:
             return await self.status(execution_id)
-        return await self._view(execution)
+        return await self._linked(await self._view(execution))
+
+    async def _linked(self, view: RunView) -> RunView:
+        """The view with its report's links, when there is a reporter and the run ended. A link that
+        cannot be signed now (the secrets store down) leaves them out rather than failing the read."""
+        if self._reporter is None or not view.finished:
+            return view
+        try:
+            links = await self._reporter.links(view)
+        except Exception:
+            logger.exception("the links to run %s's report could not be made", view.execution_id)
+            return view
+        return view.model_copy(update={"reports": links})
 
     async def _read(self, execution_id: int, *, retry: bool = False) -> Execution:
         """One status read (by default a single attempt: the poll loop's pause is its retry)."""
@@ -234,6 +260,10 @@ class RunService:
             if record is None or record.finished:
                 return
             await self._events.finished(record, view)
+            # The report before the record: a process that dies in between writes it again (the
+            # same blobs) when the run is settled, rather than never.
+            if self._reporter is not None:
+                await self._reporter.run_ended(view)
             await self._log.ended(record, view)
         except BackendUnavailable:
             logger.warning("how run %s ended could not be recorded now; it will be later", view.execution_id)
@@ -279,20 +309,23 @@ class RunService:
     ) -> str:
         """JUnit XML for runs: one test case per journey, and one per step the report has; ``cases``
         (suite files, say) in a test suite of their own first."""
-        runs = []
-        for view in views:
-            try:
-                report = await self._virtuoso.get_execution_report(view.execution_id)
-                journeys = {}
-                for journey in report.journeys:
-                    if journey.id is not None:
-                        journeys[journey.id] = await self._virtuoso.get_journey(journey.id)
-            except VirtuosoError as exc:
-                # The status alone still makes one test case per run: CI shows the outcome.
-                logger.warning("run %s: no report (%s)", view.execution_id, exc.message)
-                report, journeys = ExecutionReport(), {}
-            runs.append(JunitRun(view=view, report=report, journeys=journeys))
+        runs = [await self.details(view) for view in views]
         return junit_xml(runs, cases=cases, cases_name=cases_name)
+
+    async def details(self, view: RunView) -> JunitRun:
+        """The run with Virtuoso's report and its journeys' definitions (for step names); the
+        status alone when the report cannot be read (JUnit and reports still show the outcome)."""
+        try:
+            report = await self._virtuoso.get_execution_report(view.execution_id)
+            journeys = {}
+            for journey in report.journeys:
+                if journey.id is not None:
+                    journeys[journey.id] = await self._virtuoso.get_journey(journey.id)
+        except VirtuosoError as exc:
+            # The status alone still makes one test case per run: CI shows the outcome.
+            logger.warning("run %s: no report (%s)", view.execution_id, exc.message)
+            report, journeys = ExecutionReport(), {}
+        return JunitRun(view=view, report=report, journeys=journeys)
 
     # -- helpers -------------------------------------------------------------------------------
     async def _view(self, execution: Execution) -> RunView:

@@ -26,6 +26,7 @@ from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.events.service import EventsService
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.idempotency.service import IdempotencyService
+from virtuoso_api.infra.blobs import BlobStore
 from virtuoso_api.infra.documents import Documents, DocumentStore, build_documents
 from virtuoso_api.infra.events import Events, build_events
 from virtuoso_api.infra.outbox import Outbox, build_outbox
@@ -36,12 +37,16 @@ from virtuoso_api.jobs.runner import RunDeps
 from virtuoso_api.jobs.service import JobService
 from virtuoso_api.kit.clock import Clock, SystemClock, sleeper
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob, running_periodically
+from virtuoso_api.reports import ReportService, RunReports
 from virtuoso_api.runs import PollPolicy, RunService
 from virtuoso_api.runs.normalise import ui_base_for
 from virtuoso_api.secrets import SecretsService
+from virtuoso_api.services.blobs import build_blobs
 from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
+from virtuoso_api.storage import StorageService
+from virtuoso_api.storage.logs_export import LogExporter
 from virtuoso_api.suites.job import SuiteJob
 from virtuoso_api.suites.service import SuiteService
 from virtuoso_api.suites.store import SuiteRuns
@@ -64,6 +69,7 @@ class Capabilities:
     secrets: SecretsService
     virtuoso: VirtuosoConnection
     tasks: Tasks
+    blobs: BlobStore
 
 
 @dataclass
@@ -85,6 +91,9 @@ class Services:
     secrets: SecretsService
     events: EventsService
     webhooks: WebhookService
+    storage: StorageService
+    reports: ReportService
+    log_exporter: LogExporter
     suites: SuiteService
     needs: list[Needs] = field(default_factory=list)
 
@@ -110,7 +119,8 @@ class Services:
             secrets = await enter(build_secrets_service(settings, clock=clock))
             virtuoso = await enter(build_virtuoso(settings, clock=clock, secrets=secrets))
             tasks = await enter(build_tasks(settings, clock=clock, outbox=outbox))
-            built = Capabilities(outbox, documents, events, secrets, virtuoso, tasks)
+            blobs = await enter(build_blobs(settings, clock=clock, secrets=secrets))
+            built = Capabilities(outbox, documents, events, secrets, virtuoso, tasks, blobs)
             services = cls._wire(settings, clock, built)
             stack.push_async_callback(services._shut_down)
             if background:
@@ -150,6 +160,10 @@ class Services:
             ui_base=ui_base_for(virtuoso.base_url, str(settings.virtuoso_ui_url or "") or None),
             events=publisher,
         )
+        storage = StorageService(built.blobs, settings=settings, clock=clock, outbox=built.outbox)
+        reports = ReportService(storage)
+        log_exporter = LogExporter(history, storage, clock=clock)
+        runs.report_to(RunReports(reports, runs))
         commands = CommandService(
             virtuoso=virtuoso.client,
             runs=runs,
@@ -188,6 +202,7 @@ class Services:
                 stored=suite_runs,
                 clock=clock,
                 default_project=settings.suite_default_project,
+                reports=reports,
             ),
         )
         jobs = JobService(
@@ -199,11 +214,14 @@ class Services:
             clock=clock,
             events=publisher,
         )
-        suites = SuiteService(jobs=jobs, stored=suite_runs, runs=runs)
+        suites = SuiteService(jobs=jobs, stored=suite_runs, runs=runs, reports=reports)
         webhooks = WebhookService(
             store, built.events.bus, clock=clock, events=publisher, secrets=built.secrets, settings=settings
         )
         needs = [
+            storage.needs(),
+            log_exporter.needs(),
+            reports.needs(),
             api_keys.needs(flush_every_seconds=settings.api_key_last_used_flush_seconds),
             sessions.needs(),
             cache.needs(),
@@ -236,6 +254,9 @@ class Services:
             secrets=built.secrets,
             events=events,
             webhooks=webhooks,
+            storage=storage,
+            reports=reports,
+            log_exporter=log_exporter,
             suites=suites,
             needs=needs,
         )

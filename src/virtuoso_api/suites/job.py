@@ -17,6 +17,7 @@ task is retried; the last attempt fails the job.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from virtuoso_api.commands.models import BatchItem, CommandRequest
 from virtuoso_api.history.models import Source
@@ -24,6 +25,8 @@ from virtuoso_api.jobs.handlers import JobResult
 from virtuoso_api.jobs.models import JobStatus
 from virtuoso_api.jobs.runner import JobRun
 from virtuoso_api.kit.clock import Clock
+from virtuoso_api.reports import ReportService
+from virtuoso_api.reports.from_suite import suite_report
 from virtuoso_api.runs import RunService, RunView
 from virtuoso_api.suites.parser import parse_suite
 from virtuoso_api.suites.placement import Lookups, PlacementOptions
@@ -33,6 +36,8 @@ from virtuoso_api.suites.results import SuiteRunResult, SuiteStatus
 from virtuoso_api.suites.runner import Observer, RunOptions, SuiteRunner
 from virtuoso_api.suites.store import SAVE_EVERY, SuiteRuns
 from virtuoso_api.virtuoso import VirtuosoClient
+
+logger = logging.getLogger(__name__)
 
 _CANCELLED = {"type": "cancelled", "message": "not added: the job was cancelled"}
 
@@ -50,9 +55,10 @@ class _JobSink:
 
 
 class _JobObserver(Observer):
-    def __init__(self, run: JobRun, runs: SuiteRuns) -> None:
+    def __init__(self, run: JobRun, runs: SuiteRuns, reports: ReportService | None) -> None:
         self._run = run
         self._runs = runs
+        self._reports = reports
 
     async def changed(self, result: SuiteRunResult, what: str) -> None:
         if what == "step":
@@ -60,6 +66,13 @@ class _JobObserver(Observer):
             if len(result.steps) % SAVE_EVERY:
                 return
         await self._runs.save(result)
+        if what == "finished" and self._reports is not None:
+            # After the result is saved; a report that cannot be written now waits in the outbox, and
+            # one that fails otherwise never fails the suite run (a retried job writes it again).
+            try:
+                await self._reports.publish(suite_report(result))
+            except Exception:
+                logger.exception("the report of suite run %s could not be written", result.run_id)
 
     def run_update(self, result: SuiteRunResult, view: RunView) -> None:
         result.run = view  # saved with the end
@@ -74,7 +87,9 @@ class SuiteJob:
         stored: SuiteRuns,
         clock: Clock,
         default_project: str,
+        reports: ReportService | None = None,
     ) -> None:
+        self._reports = reports
         self._virtuoso = virtuoso
         self._runs = runs
         self._stored = stored
@@ -114,7 +129,9 @@ class SuiteJob:
         )
         result = await self._stored.get(run.job.job_id) or runner.new_result(suite, run.job.job_id, options)
         sink = _JobSink(run)
-        result = await runner.run(suite, result, options, sink, _JobObserver(run, self._stored))
+        result = await runner.run(
+            suite, result, options, sink, _JobObserver(run, self._stored, self._reports)
+        )
         summary = {
             "status": result.status.value,
             "steps_added": result.added,

@@ -64,3 +64,8 @@ class SuiteRunView(BaseModel):
     run_id: str = Field(description="The job's id")
     job: Job
     result: SuiteRunResult | None = Field(description="Null until the suite's infrastructure is placed")
+    reports: dict[str, str] | None = Field(
+        default=None,
+        description="Once the run ended: signed links to its report (`html`), result JSON (`json`) and "
+        "JUnit XML (`junit`), valid for STORAGE_SIGNED_URL_MINUTES",
+    )

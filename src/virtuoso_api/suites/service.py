@@ -10,6 +10,7 @@ from virtuoso_api.errors import NotFound
 from virtuoso_api.jobs.models import JobAccepted, JobKind
 from virtuoso_api.jobs.service import JobService
 from virtuoso_api.kit.lifecycle import Needs
+from virtuoso_api.reports import ReportKind, ReportService
 from virtuoso_api.runs import RunService
 from virtuoso_api.suites.junit import suite_junit
 from virtuoso_api.suites.parser import parse_suite
@@ -19,7 +20,10 @@ from virtuoso_api.suites.store import SuiteRuns
 
 
 class SuiteService:
-    def __init__(self, *, jobs: JobService, stored: SuiteRuns, runs: RunService) -> None:
+    def __init__(
+        self, *, jobs: JobService, stored: SuiteRuns, runs: RunService, reports: ReportService | None = None
+    ) -> None:
+        self._reports = reports
         self._jobs = jobs
         self._stored = stored
         self._runs = runs
@@ -45,7 +49,11 @@ class SuiteService:
         job = await self._jobs.get(caller, run_id)
         if job.kind is not JobKind.SUITE:
             raise NotFound(f"suite run {run_id} not found: job {run_id} is a {job.kind.value} job")
-        return SuiteRunView(run_id=run_id, job=job, result=await self._stored.get(run_id))
+        result = await self._stored.get(run_id)
+        links = None
+        if self._reports is not None and result is not None and result.finished_at is not None:
+            links = await self._reports.links(ReportKind.SUITE_RUN, run_id)
+        return SuiteRunView(run_id=run_id, job=job, result=result, reports=links)
 
     async def junit(self, caller: Principal | None, run_id: str) -> str:
         view = await self.get(caller, run_id)

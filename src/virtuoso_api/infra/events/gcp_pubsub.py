@@ -375,11 +375,18 @@ def make_clients(emulator_host: str | None) -> tuple[PublisherAsyncClient, Subsc
         # and Settings is the one source anyway: the emulator speaks plain gRPC.
         from grpc import aio  # type: ignore[import-untyped]
 
+        # An emulator comes and goes during development: reconnect within a second, not after gRPC's
+        # growing backoff (a restarted emulator was reached only ~30 s later).
+        options = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000)]
         publisher = PublisherAsyncClient(
-            transport=PublisherGrpcAsyncIOTransport(channel=aio.insecure_channel(emulator_host))
+            transport=PublisherGrpcAsyncIOTransport(
+                channel=aio.insecure_channel(emulator_host, options=options)
+            )
         )
         subscriber = SubscriberAsyncClient(
-            transport=SubscriberGrpcAsyncIOTransport(channel=aio.insecure_channel(emulator_host))
+            transport=SubscriberGrpcAsyncIOTransport(
+                channel=aio.insecure_channel(emulator_host, options=options)
+            )
         )
         return publisher, subscriber
     return PublisherAsyncClient(), SubscriberAsyncClient()
