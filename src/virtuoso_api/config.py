@@ -177,6 +177,24 @@ class Settings(BaseSettings):
     # host:port of a Secret Manager emulator (REST), e.g. drongo; anonymous credentials are used.
     secret_manager_emulator_host: str | None = None
 
+    # -- telemetry (README: Telemetry) ------------------------------------------------------------
+    # Metrics, spans and the error log; off, nothing is recorded and /metrics answers 404.
+    telemetry_enabled: bool = True
+    # Serve /metrics unauthenticated on this port too (for a scraper); unset: only the app's /metrics,
+    # which asks for an admin API key.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # text: the usual lines; json: one JSON object a line with trace and span ids (Cloud Logging).
+    log_format: Literal["text", "json"] = "text"
+    # The share of traces kept (a request's children follow its choice): "sample traces in
+    # high-traffic scenarios".
+    trace_sampling_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # How often metrics go to Cloud Monitoring (USE_CLOUD_MONITORING).
+    metrics_export_interval_seconds: float = Field(default=60.0, ge=5.0, le=3600.0)
+    # Start Cloud Profiler's agent (USE_CLOUD_MONITORING; needs the profiler extra).
+    cloud_profiler_enabled: bool = False
+    # host:port of a gRPC stand-in for Cloud Trace, Monitoring and Error Reporting (tests).
+    cloud_operations_emulator_host: str | None = None
+
     # -- webhooks ------------------------------------------------------------------------------
     # Seconds to wait before each retry of a failed delivery (with +/-10% jitter); after the last
     # one the delivery goes to the dead letters.
@@ -217,6 +235,8 @@ class Settings(BaseSettings):
         "cloud_tasks_emulator_host",
         "public_base_url",
         "secret_manager_emulator_host",
+        "cloud_operations_emulator_host",
+        "metrics_port",
         mode="before",
     )
     @classmethod

@@ -40,8 +40,10 @@ from virtuoso_api.runs import PollPolicy, RunService
 from virtuoso_api.runs.normalise import ui_base_for
 from virtuoso_api.secrets import SecretsService
 from virtuoso_api.services.secrets import build_secrets_service
+from virtuoso_api.services.telemetry import build_telemetry, record_queue_depths
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
+from virtuoso_api.telemetry import DISABLED, Telemetry
 from virtuoso_api.webhooks.service import WebhookService
 
 __all__ = ["Capabilities", "Services", "VirtuosoConnection"]
@@ -50,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 _CLEANUP_EVERY_SECONDS = 600
 _OUTBOX_FLUSH_SECONDS = 5
+_GAUGES_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class Capabilities:
     secrets: SecretsService
     virtuoso: VirtuosoConnection
     tasks: Tasks
+    telemetry: Telemetry = DISABLED
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Services:
     events: EventsService
     webhooks: WebhookService
     needs: list[Needs] = field(default_factory=list)
+    telemetry: Telemetry = DISABLED
 
     @property
     def documents(self) -> DocumentStore:
@@ -101,13 +106,15 @@ class Services:
         clock = clock or SystemClock()
         async with contextlib.AsyncExitStack() as stack:
             enter = stack.enter_async_context
+            # First: every capability built after it is traced and counted, and it closes last.
+            telemetry = await enter(build_telemetry(settings))
             outbox = await enter(build_outbox(settings, clock=clock))
             documents = await enter(build_documents(settings, clock=clock, outbox=outbox))
             events = await enter(build_events(settings, clock=clock))
             secrets = await enter(build_secrets_service(settings, clock=clock))
             virtuoso = await enter(build_virtuoso(settings, clock=clock, secrets=secrets))
             tasks = await enter(build_tasks(settings, clock=clock, outbox=outbox))
-            built = Capabilities(outbox, documents, events, secrets, virtuoso, tasks)
+            built = Capabilities(outbox, documents, events, secrets, virtuoso, tasks, telemetry)
             services = cls._wire(settings, clock, built)
             stack.push_async_callback(services._shut_down)
             if background:
@@ -201,6 +208,7 @@ class Services:
             virtuoso.needs(),
             events.needs(),
             webhooks.needs(),
+            _telemetry_needs(built.telemetry, built.tasks),
         ]
         return cls(
             settings=settings,
@@ -221,6 +229,7 @@ class Services:
             events=events,
             webhooks=webhooks,
             needs=needs,
+            telemetry=built.telemetry,
         )
 
     def expiring_collections(self) -> tuple[str, ...]:
@@ -255,6 +264,14 @@ class Services:
                 total += count
             removed[collection] = total
         return removed
+
+
+def _telemetry_needs(telemetry: Telemetry, tasks: Tasks) -> Needs:
+    """The queue depths read for the metrics (before each scrape, and for the exporters every 30 s)."""
+    record_queue_depths(telemetry, tasks)
+    if not telemetry.refreshers:
+        return Needs()
+    return Needs(periodic=(PeriodicJob("read the metrics' gauges", _GAUGES_SECONDS, telemetry.refresh),))
 
 
 async def _logged(job: object) -> None:
