@@ -65,7 +65,7 @@ class Capabilities:
     secrets: SecretsService
     virtuoso: VirtuosoConnection
     tasks: Tasks
-    telemetry: Telemetry = DISABLED
+    telemetry: Telemetry
 
 
 @dataclass
@@ -88,7 +88,7 @@ class Services:
     events: EventsService
     webhooks: WebhookService
     needs: list[Needs] = field(default_factory=list)
-    telemetry: Telemetry = DISABLED
+    telemetry: Telemetry = field(default_factory=lambda: DISABLED)
 
     @property
     def documents(self) -> DocumentStore:

@@ -74,8 +74,11 @@ class TelemetryMiddleware:
 
 def route_of(scope: Scope) -> str:
     """The matched route's template; the sandbox's mount as one; ``unmatched`` for a 404's path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    # FastAPI (0.16x) runs an included router's route as it was declared ("/jobs/{job_id}") and keeps
+    # the template with its prefixes in its effective route context; older versions copied the route
+    # with the full path into scope["route"]. The tests pin the full template either way.
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(effective, "path_format", None) or getattr(scope.get("route"), "path_format", None)
     if isinstance(path, str):
         return path
     if scope.get("root_path", "").endswith("/sandbox") or scope["path"].startswith("/sandbox/"):
