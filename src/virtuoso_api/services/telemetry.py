@@ -130,7 +130,7 @@ def _google(
     project, endpoint = settings.gcp_project_id, settings.cloud_operations_emulator_host
     try:
         spans = google.trace_exporter(project, endpoint)
-        metrics = google.metrics_exporter(project, endpoint)
+        metrics = google.metrics_exporter(project, endpoint, lambda: dropped("metrics", 1))
         sink = google.ErrorReportingSink(project, endpoint, service=SERVICE_NAME, version=__version__)
     except Exception as exc:  # google.auth's DefaultCredentialsError, and any refusal to build
         logger.warning(

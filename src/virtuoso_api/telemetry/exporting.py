@@ -49,6 +49,10 @@ class CountingSpanExporter(SpanExporter):
 
 
 class CountingMetricExporter(MetricExporter):
+    """Counts an export that reports failure; one that raises is logged and reported as a failure
+    but not counted here: the only raising calls are the client's, which count themselves
+    (``gcp_operations._Bounded``), once per lost write."""
+
     def __init__(self, inner: MetricExporter, dropped: Dropped) -> None:
         super().__init__(
             preferred_temporality=inner._preferred_temporality,
@@ -65,7 +69,7 @@ class CountingMetricExporter(MetricExporter):
             result = self.inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
         except Exception as exc:
             logger.warning("a metrics export was dropped: %s", redact(f"{type(exc).__name__}: {exc}")[:300])
-            result = MetricExportResult.FAILURE
+            return MetricExportResult.FAILURE
         if result is MetricExportResult.SUCCESS:
             self.exported += 1
         else:

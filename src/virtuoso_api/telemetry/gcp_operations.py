@@ -2,6 +2,11 @@
 Reporting and Cloud Profiler. Imported only when the flag is on: these libraries are the ``gcp`` extra
 (the profiler is the ``profiler`` extra: it compiles a native agent when installed).
 
+Google marks both OpenTelemetry exporters deprecated (1.15) in favour of OTLP sent to its Telemetry
+API (telemetry.googleapis.com). They still write through the Trace and Monitoring APIs that this
+service's stand-in tests speak, so they are kept, their DeprecationWarning silenced where they are
+made; moving to OTLP is the README's open item.
+
 Each client is given a short deadline and no retry: the exporters run on the SDK's background
 threads, and an unreachable Google must cost one short wait per batch, then a counted drop, not
 minutes per batch (the clients' defaults retry for up to two minutes). With
@@ -11,9 +16,11 @@ minutes per batch (the clients' defaults retry for up to two minutes). With
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from google.cloud.errorreporting_v1beta1 import (
@@ -46,16 +53,39 @@ _BOUNDED: Final = frozenset(
 
 class _Bounded:
     """A Google client whose write calls get a deadline and no retry, whatever their caller passes
-    (the OpenTelemetry exporters pass neither)."""
+    (the OpenTelemetry exporters pass neither), and whose failed writes are counted by ``failed``:
+    the Monitoring exporter skips a metric whose descriptor it could not create and still reports
+    success, so only the client sees that data was lost."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, failed: Callable[[], None] | None = None) -> None:
         self._client = client
+        self._failed = failed
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
-        if name in _BOUNDED:
-            return functools.partial(attribute, timeout=CALL_TIMEOUT_SECONDS, retry=None)
-        return attribute
+        if name not in _BOUNDED:
+            return attribute
+        call = functools.partial(attribute, timeout=CALL_TIMEOUT_SECONDS, retry=None)
+        if self._failed is None:
+            return call
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return call(*args, **kwargs)
+            except Exception:
+                assert self._failed is not None
+                self._failed()
+                raise
+
+        return counted
+
+
+@contextlib.contextmanager
+def _deprecated() -> Iterator[None]:
+    """Silences the exporters' own deprecation notice (module docstring), nothing else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*Exporter is deprecated", category=DeprecationWarning)
+        yield
 
 
 def _channel(endpoint: str) -> Any:
@@ -70,23 +100,28 @@ def trace_exporter(project_id: str, endpoint: str | None) -> CloudTraceSpanExpor
         client = TraceServiceClient(transport=TraceServiceGrpcTransport(channel=_channel(endpoint)))
     else:
         client = TraceServiceClient()
-    return CloudTraceSpanExporter(  # type: ignore[no-untyped-call]
-        project_id=project_id, client=_Bounded(client)
-    )
+    with _deprecated():
+        return CloudTraceSpanExporter(  # type: ignore[no-untyped-call]
+            project_id=project_id, client=_Bounded(client)
+        )
 
 
-def metrics_exporter(project_id: str, endpoint: str | None) -> CloudMonitoringMetricsExporter:
+def metrics_exporter(
+    project_id: str, endpoint: str | None, failed: Callable[[], None]
+) -> CloudMonitoringMetricsExporter:
+    """``failed`` is called for each write Cloud Monitoring did not take (a metric's data lost)."""
     if endpoint:
         client = MetricServiceClient(transport=MetricServiceGrpcTransport(channel=_channel(endpoint)))
     else:
         client = MetricServiceClient()
     # add_unique_identifier: every instance writes its own series; two Cloud Run instances writing
     # one cumulative series would be refused ("points written too frequently") or interleave.
-    return CloudMonitoringMetricsExporter(
-        project_id=project_id,
-        client=_Bounded(client),  # type: ignore[arg-type]
-        add_unique_identifier=True,
-    )
+    with _deprecated():
+        return CloudMonitoringMetricsExporter(
+            project_id=project_id,
+            client=_Bounded(client, failed),  # type: ignore[arg-type]
+            add_unique_identifier=True,
+        )
 
 
 class ErrorReportingSink:
