@@ -95,7 +95,7 @@ class MonitoringClient(FacadeClient[Telemetry]):
     async def track_api_request(self, method: str, route: str, status_code: int, duration_ms: float) -> None:
         """A request served elsewhere (``route`` a template such as ``/items/{id}``, never a raw path)."""
         telemetry = await self._open()
-        labels = {
+        labels: dict[str, str | int] = {
             "http.request.method": method.upper(),
             "http.route": route,
             "http.response.status_code": status_code,
