@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -34,6 +35,8 @@ class TraceContextFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
+    converter = time.gmtime  # type: ignore[assignment]  # the "Z" the timestamps end in is true whatever the machine's zone
+
     def __init__(self, project_id: str | None = None) -> None:
         super().__init__()
         self._project_id = project_id
