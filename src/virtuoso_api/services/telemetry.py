@@ -80,9 +80,13 @@ async def build_telemetry(settings: Settings) -> AsyncIterator[Telemetry]:
     cloud = _google(settings, readers, processors, drops) if settings.use_cloud_monitoring else None
     if cloud is not None:
         sink = cloud
-    meter_provider = MeterProvider(metric_readers=readers, resource=resource)
+    # shutdown_on_exit=False: they are shut down when the services close; the SDK's atexit hook would
+    # keep every provider a process ever built (tests build hundreds) alive until it exits.
+    meter_provider = MeterProvider(metric_readers=readers, resource=resource, shutdown_on_exit=False)
     tracer_provider = TracerProvider(
-        resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.trace_sampling_ratio))
+        resource=resource,
+        sampler=ParentBased(TraceIdRatioBased(settings.trace_sampling_ratio)),
+        shutdown_on_exit=False,
     )
     for processor in processors:
         tracer_provider.add_span_processor(processor)
