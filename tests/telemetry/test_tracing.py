@@ -4,11 +4,16 @@ end causes; observed through the SDK's in-memory span exporter and the receiver'
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_trace_id
 
+from tests.fixtures.tasks_emulator import tasks_emulator
+from tests.jobs.test_cloud_tasks import follow, on_cloud_tasks
 from tests.support import MakeKey, auth
 from tests.webhooks.receiver import receiving
 from virtuoso_api.sandbox import SEED
@@ -76,3 +81,28 @@ async def test_a_request_without_a_trace_starts_one_and_the_virtuoso_call_joins_
     assert request.attributes is not None
     assert request.attributes["http.route"] == "/api/v1/commands"
     assert request.attributes["http.response.status_code"] == 201
+
+
+@pytest.mark.timeout(120)
+async def test_on_cloud_tasks_the_push_and_the_job_continue_the_requests_trace(tmp_path: Path) -> None:
+    pytest.importorskip("google.cloud.tasks_v2", reason="the gcp extra is not installed")
+    with tasks_emulator(retries=2) as host:
+        async with on_cloud_tasks(tmp_path, emulator_host=host) as cloud:
+            await cloud.services.tasks.queue.create_queues(["command"])  # type: ignore[attr-defined]
+            spans = InMemorySpanExporter()
+            assert cloud.services.telemetry.tracer_provider is not None
+            cloud.services.telemetry.tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+            async with httpx.AsyncClient(base_url=cloud.base_url) as http:
+                queued = await http.post(
+                    "/api/v1/commands/async",
+                    json={**NAVIGATE, "checkpoint_id": SEED.checkpoint_id},
+                    headers={"X-API-Key": cloud.key, "traceparent": f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"},
+                )
+            assert queued.status_code == 202
+            job = await follow(cloud, queued.json()["job_id"])
+            assert job["status"] == "succeeded"
+    finished = spans.get_finished_spans()
+    (push,) = [span for span in finished if span.name == "POST /internal/tasks/{kind}"]
+    (handled,) = [span for span in finished if span.name == "job command"]
+    assert format_trace_id(push.context.trace_id) == CALLER_TRACE  # the task's traceparent header
+    assert format_trace_id(handled.context.trace_id) == CALLER_TRACE  # the task's payload
