@@ -10,19 +10,26 @@ it prints requests/s, the server's CPU per request (``/proc/<pid>/stat``) and p5
 each side, with the on/off ratios. A third side, ``--sampled``, runs telemetry on with
 ``TRACE_SAMPLING_RATIO`` at that value (unsampled spans are the cheap non-recording kind).
 
+``--profile`` then records the telemetry-on service with py-spy under one more round and prints the
+share of its busy samples spent in telemetry's own code (OpenTelemetry, the httpx instrumentation,
+``virtuoso_api/telemetry``) and not in the work that code wraps: a figure a busy machine moves far
+less than it moves the ratios.
+
 It measures; it does not judge (exit 0 whatever the ratios). A run that could not measure exits 1.
 
     .venv/bin/python bench/telemetry_overhead.py [--duration 5] [--rounds 3] [--concurrency 8 32]
-                                                 [--sampled 0.1]
+                                                 [--sampled 0.1] [--profile]
 
-Needs wrk on PATH (``apt-get install -y wrk``).
+Needs wrk on PATH (``apt-get install -y wrk``); ``--profile`` also needs py-spy.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +37,12 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from throughput import CLI, Bench, BenchError, Round, Side, free_port, wait_until
+from throughput import BIN, CLI, Bench, BenchError, Round, Side, free_port, wait_until
+
+#: Frames of the instrumentation itself.
+TELEMETRY = ("opentelemetry", "virtuoso_api/telemetry", "/wrapt/", "prometheus_client")
+#: Frames of the work the instrumentation wraps (the app, the transport, the store).
+WORK = ("starlette", "fastapi", "httpcore", "h11", "anyio", "uvicorn", "sqlite", "virtuoso_api/")
 
 
 def start(bench: Bench, name: str, **settings: str) -> Side:
@@ -70,6 +82,55 @@ def report(connections: int, baseline: Side, sides: Sequence[Side]) -> list[str]
     return lines
 
 
+def telemetry_share(bench: Bench, side: Side, seconds: float) -> list[str]:
+    """py-spy's samples of ``side`` under one more round, and the share whose innermost frames are
+    telemetry's own (deeper than any frame of the work it wraps), by the outermost such frame."""
+    py_spy = shutil.which("py-spy") or str(BIN / "py-spy")
+    if not Path(py_spy).exists():
+        return ["profile: py-spy not found (pip install py-spy)"]
+    out = bench.workdir / "telemetry.speedscope.json"
+    flags = f"--pid {side.server.pid} --duration {seconds:g} --rate 250 --format speedscope --nonblocking"
+    record = subprocess.Popen(
+        [py_spy, "record", *flags.split(), "--output", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    bench.round(side, 8, seconds + 1)
+    _, problem = record.communicate(timeout=60)
+    if record.returncode != 0:
+        return [f"profile: py-spy exited {record.returncode}: {problem.decode(errors='replace').strip()}"]
+    document = json.loads(out.read_text())
+    files = [frame.get("file", "") for frame in document["shared"]["frames"]]
+    names = [
+        f"{frame['name']} ({Path(frame.get('file', '?')).name})" for frame in document["shared"]["frames"]
+    ]
+    busy = spent = 0.0
+    by_entry: dict[str, float] = {}
+    for thread in document["profiles"]:
+        for stack, weight in zip(thread["samples"], thread["weights"], strict=True):
+            if not stack:
+                continue
+            busy += weight
+            ours = [depth for depth, index in enumerate(stack) if any(m in files[index] for m in TELEMETRY)]
+            work = [
+                depth
+                for depth, index in enumerate(stack)
+                if any(m in files[index] for m in WORK) and depth not in ours
+            ]
+            deepest_work = max(work, default=-1)
+            own = [depth for depth in ours if depth > deepest_work]
+            if own:
+                spent += weight
+                entry = names[stack[own[0]]]
+                by_entry[entry] = by_entry.get(entry, 0.0) + weight
+    lines = [
+        f"profile of {side.name!r}: {spent / busy:.1%} of {busy:.2f} s of busy samples in telemetry's code"
+    ]
+    ranked = sorted(by_entry.items(), key=lambda item: item[1], reverse=True)[:8]
+    lines += [f"  {value / busy:6.1%}  {name}" for name, value in ranked]
+    return lines
+
+
 def run(options: argparse.Namespace) -> int:
     if shutil.which("wrk") is None:
         print("wrk is not on PATH: apt-get install -y wrk", file=sys.stderr)
@@ -98,6 +159,8 @@ def run(options: argparse.Namespace) -> int:
                         bench.round(side, connections, options.duration)
                     )
             print("", *report(connections, off, sides), sep="\n", flush=True)
+        if options.profile:
+            print("", *telemetry_share(bench, sides[0], options.profile_seconds), sep="\n", flush=True)
         failed = [
             f"{side.name} at concurrency {c}"
             for side in everyone
