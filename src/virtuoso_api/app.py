@@ -32,6 +32,7 @@ from virtuoso_api.services import Services
 from virtuoso_api.sessions import endpoints as sessions_endpoints
 from virtuoso_api.stream import endpoints as stream_endpoints
 from virtuoso_api.suites import endpoints as suites_endpoints
+from virtuoso_api.suites import run_endpoints as suite_runs_endpoints
 from virtuoso_api.telemetry.middleware import TelemetryMiddleware
 from virtuoso_api.webhooks import endpoints as webhooks_endpoints
 
@@ -50,6 +51,7 @@ def _hand_to_routes(app: FastAPI, services: Services) -> None:
     stream_endpoints.EVENTS.put(app, services.events)
     jobs_endpoints.JOBS.put(app, services.jobs)
     jobs_internal.TASKS.put(app, services.tasks)
+    suite_runs_endpoints.SUITES.put(app, services.suites)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(history_endpoints.router)
     api.include_router(commands_endpoints.router)
     api.include_router(suites_endpoints.router)
+    api.include_router(suite_runs_endpoints.router)
     api.include_router(jobs_endpoints.router)
     api.include_router(runs_endpoints.router)
     api.include_router(webhooks_endpoints.router)

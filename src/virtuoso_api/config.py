@@ -96,6 +96,18 @@ class Settings(BaseSettings):
     api_key_last_used_flush_seconds: int = Field(default=60, ge=1, le=3600)
     # The largest request body; a longer one is refused (413) before it is read.
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1024**3)
+    # How often the outbox (work accepted, not yet delivered to a cloud backend) is replayed.
+    outbox_flush_seconds: float = Field(default=5.0, gt=0, le=86400)
+    # On SIGTERM (Cloud Run gives 10 s before SIGKILL): open requests get this long to finish, then
+    # are cancelled; then the shutdown work and the last outbox flush get SHUTDOWN_FLUSH_SECONDS.
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0, le=3600)
+    shutdown_flush_seconds: float = Field(default=3.0, gt=0, le=3600)
+
+    # -- the CLI as a client of a deployed service (README: The CLI against a deployed service) ----
+    # With both set, `exec`, `runs` and `jobs` go to this service over HTTP with this key, instead of
+    # opening the stores and Virtuoso themselves (a CI runner then holds no Virtuoso token).
+    virtuoso_api_server: AnyHttpUrl | None = None
+    virtuoso_api_key: SecretStr | None = None
 
     # -- remote calls: one budget for every Google service, one for Virtuoso ----------------------
     # A transient failure is tried again until this long has passed since the first attempt.
@@ -141,6 +153,11 @@ class Settings(BaseSettings):
     tasks_oidc_certs_url: AnyHttpUrl = AnyHttpUrl("https://www.googleapis.com/oauth2/v1/certs")
     # Commands of different checkpoints a parallel batch runs at once.
     batch_parallelism: int = Field(default=4, ge=1, le=64)
+    # -- suites --------------------------------------------------------------------------------
+    # The project of a suite file that names none and is run without --project (found, else created).
+    suite_default_project: str = Field(default="Virtuoso API suites", min_length=1, max_length=200)
+    # Suite files `suite run` runs at once (each file's steps stay in order).
+    suite_parallelism: int = Field(default=4, ge=1, le=32)
     # -- runs ----------------------------------------------------------------------------------
     # The first pause between two status reads of a run; it grows while nothing changes.
     run_poll_seconds: float = Field(default=5.0, gt=0, le=600)
@@ -237,6 +254,7 @@ class Settings(BaseSettings):
         "secret_manager_emulator_host",
         "cloud_operations_emulator_host",
         "metrics_port",
+        "virtuoso_api_server",
         mode="before",
     )
     @classmethod
@@ -263,7 +281,7 @@ class Settings(BaseSettings):
         decode_encryption_key(value)  # raises ValueError with a reason that never quotes the key
         return value.strip()
 
-    @field_validator("virtuoso_api_token", mode="before")
+    @field_validator("virtuoso_api_token", "virtuoso_api_key", mode="before")
     @classmethod
     def _token_is_one_clean_line(cls, value: Any) -> Any:
         # A token read from a file or a secret store often ends in a newline; no header may carry
@@ -273,6 +291,12 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return one_clean_line(value)
+
+    @model_validator(mode="after")
+    def _server_needs_a_key(self) -> Settings:
+        if (self.virtuoso_api_server is None) != (self.virtuoso_api_key is None):
+            raise ValueError("VIRTUOSO_API_SERVER and VIRTUOSO_API_KEY go together: set both or neither")
+        return self
 
     @model_validator(mode="after")
     def _gcp_needs_a_project(self) -> Settings:

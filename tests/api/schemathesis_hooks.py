@@ -7,7 +7,8 @@ Four inputs have a validity no schema can state:
   order, regular expressions that must compile), checked by the parser, which answers 422 naming the
   argument; the document points to ``GET /api/v1/commands``, which lists every command's arguments;
 - a suite file is a language too (three dialects and their verbs), checked by the suite parser, which
-  answers 422 naming each problem's line;
+  answers 422 naming each problem's line (``/suites/validate`` takes it as the body, ``/suites/runs``
+  as the text of ``suite``);
 - a ``cursor`` (history, jobs, runs, webhook deliveries) is a token only the service makes (a forged
   one is refused);
 - a webhook's ``url`` must not reach what only the service can (the SSRF guard, ``webhooks/targets.py``).
@@ -49,6 +50,7 @@ _SUITE_FILES = Path(__file__).resolve().parents[1] / "suites" / "examples"
 _COMMANDS = {("POST", "/api/v1/commands"), ("POST", "/api/v1/commands/async")}
 _BATCHES = {("POST", "/api/v1/commands/batch"), ("POST", "/api/v1/commands/batch/async")}
 _SUITES = ("POST", "/api/v1/suites/validate")
+_SUITE_RUNS = ("POST", "/api/v1/suites/runs")
 _WEBHOOK_BODIES = {("POST", "/api/v1/webhooks"), ("PATCH", "/api/v1/webhooks/{webhook_id}")}
 #: The routes that page with a cursor, and the query their cursors belong to (newest first).
 _CURSORS = {
@@ -152,6 +154,28 @@ def _realistic_suite(case: Case[Any]) -> Any:
     return yaml.safe_load(text)  # schemathesis writes it back as YAML or JSON, as the media type says
 
 
+#: What a valid suite run runs: two steps. The examples' realism is /suites/validate's to test; each
+#: run here makes real steps (and events, webhook deliveries, dead letters that `replay` with `all`
+#: resends within the client's timeout), so a 20-step example per case would only load the server.
+_SMALL_SUITES = (
+    "name: Schemathesis {n}\nstarting_url: https://example.com\n"
+    "steps:\n  - click: Sign in\n  - assert: Welcome\n",
+    '{{"test": "Schemathesis {n}", "nav": "https://example.com", '
+    '"do": [{{"c": "Sign in"}}, {{"ch": "Welcome"}}]}}',
+)
+
+
+def _realistic_suite_run(body: Any) -> Any:
+    """A suite run's ``suite`` is a file's text (YAML or JSON, named apart so runs do not share a
+    journey), with no variables over the file's (a random value would land in a URL, refused)."""
+    if not isinstance(body, dict) or not isinstance(body.get("suite"), str):
+        return body
+    pick = _pick(body["suite"], 1000)
+    text = _SMALL_SUITES[pick % 2].format(n=pick)
+    syntax = ("yaml", "json")[pick % 2] if body.get("syntax") is not None else None
+    return {**body, "suite": text, "syntax": syntax, "variables": {}}
+
+
 def _short_wait(wait: Any) -> Any:
     """Holding an answer up to a minute is what ``wait`` is for (tests/runs wait for real); half a
     second takes the same path without each case taking a minute. Coverage sends it as text."""
@@ -192,6 +216,8 @@ def map_case(context: schemathesis.HookContext, case: Case[Any]) -> Case[Any]:
         case.body = _realistic_webhook(case.body)
     elif route == _SUITES:
         case.body = _realistic_suite(case)
+    elif route == _SUITE_RUNS:
+        case.body = _realistic_suite_run(case.body)
     elif route == ("GET", "/api/v1/runs/{execution_id}") and (case.query or {}).get("wait") is not None:
         case.query = {**case.query, "wait": _short_wait(case.query["wait"])}
     elif route in _CURSORS and isinstance((case.query or {}).get("cursor"), str):

@@ -104,7 +104,7 @@ def test_dry_run_reads_stdin_and_prints_a_table() -> None:
 def test_run_refusals_exit_2() -> None:
     without = runner.invoke(app, ["suite", "run", COMPACT])
     assert without.exit_code == 2
-    assert "not available yet without --dry-run" in without.stderr
+    assert "not configured: set VIRTUOSO_API_TOKEN" in without.stderr  # no Virtuoso: nothing to run into
     bad_var = runner.invoke(app, ["suite", "run", COMPACT, "--dry-run", "--var", "no-equals"])
     assert bad_var.exit_code == 2
     assert bad_var.stderr.startswith("error: --var: must be NAME=VALUE")

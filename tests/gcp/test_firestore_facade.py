@@ -167,6 +167,7 @@ class TestMaintenance:
             "jobs": 0,
             "webhook_deliveries": 0,
             "webhook_claims": 0,
+            "suite_runs": 0,
         }
         assert await facade.get_session("new") is not None
 

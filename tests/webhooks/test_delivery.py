@@ -20,7 +20,7 @@ from virtuoso_api.api_keys.models import Scope
 from virtuoso_api.infra.documents import Query
 from virtuoso_api.kit.clock import ManualClock
 from virtuoso_api.services import Services
-from virtuoso_api.webhooks.deliveries import DISABLE_AFTER, JITTER
+from virtuoso_api.webhooks.deliveries import ATTEMPT_NOW, DISABLE_AFTER, JITTER
 
 
 async def make_hook(client: httpx.AsyncClient, key: str, url: str, **body: object) -> dict[str, Any]:
@@ -178,6 +178,42 @@ async def test_dead_letters_replay_in_bulk(
         )
     assert replayed.json()["replayed"] == 2
     assert (await client.get("/api/v1/webhooks/dead-letters", headers=auth(key))).json()["deliveries"] == []
+
+
+async def test_a_bulk_replay_attempts_a_few_in_the_request_and_the_periodic_run_sends_the_rest(
+    client: httpx.AsyncClient, make_key: MakeKey, services: Services, clock: ManualClock
+) -> None:
+    key = await make_key(name="ana")
+    failing = True
+    letters = ATTEMPT_NOW + 2
+    async with receiving(answer=lambda: 500 if failing else 200) as receiver:
+        hook = await make_hook(client, key, receiver.url, events=["session.created"])
+        for _ in range(letters):
+            await start_session(client, key)
+        # The first DISABLE_AFTER dead letters disable the webhook; the others then die unsent.
+        dead: list[dict[str, Any]] = []
+        for _ in range(10):  # rounds, not seconds: first attempts are made in the background
+            await services.webhooks.consumer.pump()
+            for delay in SCHEDULE:
+                await run_retries(services, clock, delay)
+            page = await client.get("/api/v1/webhooks/dead-letters?limit=100", headers=auth(key))
+            if len(dead := page.json()["deliveries"]) == letters:
+                break
+            await asyncio.sleep(0.1)
+        assert len(dead) == letters
+        enabled = await client.patch(
+            f"/api/v1/webhooks/{hook['webhook_id']}", json={"enabled": True}, headers=auth(key)
+        )
+        assert enabled.status_code == 200
+        failing = False
+        before = len(receiver.requests)
+        replayed = await client.post(
+            "/api/v1/webhooks/dead-letters/replay", json={"all": True}, headers=auth(key)
+        )
+        assert replayed.json()["replayed"] == letters
+        assert len(receiver.requests) - before == ATTEMPT_NOW
+        assert await services.webhooks.deliveries.deliver_due() == letters - ATTEMPT_NOW
+        assert len(receiver.requests) - before == letters
 
 
 async def test_a_webhook_that_keeps_failing_is_disabled_with_an_event(

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from virtuoso_api import __version__
-from virtuoso_api.cli import events_cmd, jobs_cmd, keys, runs_cmd, secrets_cmd, suite_cmd, webhooks_cmd
+from virtuoso_api.cli import (
+    events_cmd,
+    gcp_cmd,
+    jobs_cmd,
+    keys,
+    runs_cmd,
+    secrets_cmd,
+    suite_cmd,
+    webhooks_cmd,
+)
 from virtuoso_api.cli.commands_cmd import commands, exec_command
 from virtuoso_api.cli.sandbox_cmd import sandbox
 from virtuoso_api.cli.serve import serve
@@ -33,6 +42,7 @@ app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(webhooks_cmd.app, name="webhooks")
+app.add_typer(gcp_cmd.app, name="gcp")
 
 
 @app.command("config")

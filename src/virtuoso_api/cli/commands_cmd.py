@@ -23,16 +23,18 @@ def exec_command(
     user: Annotated[str, typer.Option(help="Whose history and sessions (default: cli)")] = "cli",
     as_json: JsonOption = False,
 ) -> None:
-    """Run one command against Virtuoso (VIRTUOSO_API_TOKEN and VIRTUOSO_BASE_URL) and record it.
+    """Run one command against Virtuoso (VIRTUOSO_API_TOKEN and VIRTUOSO_BASE_URL) and record it;
+    with VIRTUOSO_API_SERVER and VIRTUOSO_API_KEY, through that deployed service instead.
 
     Without --checkpoint or --session the user's active session gives the checkpoint."""
     import json
 
-    from pydantic import ValidationError
+    from pydantic import TypeAdapter, ValidationError
 
     from virtuoso_api.api_keys.models import Principal, Scope
     from virtuoso_api.cli._runtime import Exit, fail, out, print_json, run, settings_or_exit
-    from virtuoso_api.commands.models import CommandRequest, StepOutcome
+    from virtuoso_api.cli.remote import remote_service
+    from virtuoso_api.commands.models import CommandRequest, ManagementOutcome, StepOutcome
     from virtuoso_api.history.models import Source
     from virtuoso_api.services import Services
 
@@ -47,9 +49,18 @@ def exec_command(
         )
         fail(f"{option}: {str(first['msg']).removeprefix('Value error, ')}", Exit.USAGE)
     caller = Principal(key_id="cli", user_id=user, name="cli", scopes=frozenset(Scope))
+    settings = settings_or_exit()
+    remote = remote_service(settings)
+    if remote is not None and user != "cli":
+        fail("--user: a deployed service takes the user from VIRTUOSO_API_KEY", Exit.USAGE)
 
     async def work() -> CommandOutcome:
-        async with Services.running(settings_or_exit()) as services:
+        if remote is not None:
+            async with remote:
+                body = request.model_dump(mode="json", exclude_none=True)
+                answer = await remote.json("POST", "/commands", json=body)
+            return TypeAdapter(StepOutcome | ManagementOutcome).validate_python(answer)
+        async with Services.running(settings) as services:
             return await services.commands.execute(caller, request, source=Source.CLI)
 
     outcome = run(work())

@@ -1,7 +1,9 @@
-"""``virtuoso-api jobs``: list, show, cancel and wait for jobs, straight from the configured store.
+"""``virtuoso-api jobs``: list, show, cancel and wait for jobs, straight from the configured store,
+or through a deployed service (``VIRTUOSO_API_SERVER`` and ``VIRTUOSO_API_KEY``).
 
-The CLI is the operator's: it sees every user's jobs. It does not run them; a serving process does
-(``serve`` runs the local queue's dispatcher, Cloud Tasks pushes to the service).
+On the store the CLI is the operator's: it sees every user's jobs; through a service it sees what
+its key may. It does not run them; a serving process does (``serve`` runs the local queue's
+dispatcher, Cloud Tasks pushes to the service).
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ def list_jobs(
     as_json: JsonOption = False,
 ) -> None:
     """Jobs, newest first."""
+    from virtuoso_api.cli._jobs_backend import jobs_backend
     from virtuoso_api.cli._runtime import Exit, fail, out, print_json, run, settings_or_exit
     from virtuoso_api.jobs.models import JobKind, JobPage, JobStatus
-    from virtuoso_api.services import Services
 
     try:
         wanted_status = JobStatus(status) if status else None
@@ -62,8 +64,8 @@ def list_jobs(
         fail(f"--status/--kind: {exc}", Exit.USAGE)
 
     async def work() -> JobPage:
-        async with Services.running(settings_or_exit()) as services:
-            return await services.jobs.list(owner=user, status=wanted_status, kind=wanted_kind, limit=limit)
+        async with jobs_backend(settings_or_exit()) as jobs:
+            return await jobs.list(owner=user, status=wanted_status, kind=wanted_kind, limit=limit)
 
     page = run(work())
     if as_json:
@@ -78,12 +80,12 @@ def list_jobs(
 @app.command("show")
 def show(job_id: JobId, as_json: JsonOption = False) -> None:
     """One job: status, progress, attempts, and each command's outcome."""
+    from virtuoso_api.cli._jobs_backend import jobs_backend
     from virtuoso_api.cli._runtime import print_json, run, settings_or_exit
-    from virtuoso_api.services import Services
 
     async def work() -> Job:
-        async with Services.running(settings_or_exit()) as services:
-            return await services.jobs.get(None, job_id)
+        async with jobs_backend(settings_or_exit()) as jobs:
+            return await jobs.get(job_id)
 
     job = run(work())
     if as_json:
@@ -95,12 +97,12 @@ def show(job_id: JobId, as_json: JsonOption = False) -> None:
 @app.command("cancel")
 def cancel(job_id: JobId, as_json: JsonOption = False) -> None:
     """Cancel a queued job, or stop a running one before its next command."""
+    from virtuoso_api.cli._jobs_backend import jobs_backend
     from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
-    from virtuoso_api.services import Services
 
     async def work() -> Job:
-        async with Services.running(settings_or_exit()) as services:
-            return await services.jobs.cancel(None, job_id)
+        async with jobs_backend(settings_or_exit()) as jobs:
+            return await jobs.cancel(job_id)
 
     job = run(work())
     if as_json:
@@ -120,18 +122,18 @@ def wait(
     as_json: JsonOption = False,
 ) -> None:
     """Follow a job until it finishes, printing its progress; exits 1 unless it succeeded."""
+    from virtuoso_api.cli._jobs_backend import jobs_backend
     from virtuoso_api.cli._runtime import Exit, err, fail, out, print_json, run, settings_or_exit
     from virtuoso_api.jobs.models import JobStatus
-    from virtuoso_api.services import Services
 
     async def work() -> Job:
         import asyncio
 
-        async with Services.running(settings_or_exit()) as services:
+        async with jobs_backend(settings_or_exit()) as jobs:
             deadline = time.monotonic() + timeout
             seen = ""
             while True:
-                job = await services.jobs.get(None, job_id)
+                job = await jobs.get(job_id)
                 line = f"{job.status.value} {job.progress.done}/{job.progress.total}"
                 if line != seen and not as_json:
                     err.print(f"{job.job_id}: {line} (attempt {job.attempts})")

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from virtuoso_api.cli._runs_backend import RunsBackend
     from virtuoso_api.runs import RunView, StartedRuns
-    from virtuoso_api.services import Services
 
 # Heavy imports (the service, pydantic models, rich) happen inside the commands: `--help` stays fast.
 
@@ -94,20 +94,16 @@ def start(
     except ValidationError as exc:
         _usage(_first_problem(exc))
 
-    async def work(services: Services) -> int:
-        from virtuoso_api.api_keys.models import Principal, Scope
-        from virtuoso_api.history.models import Source
-
-        caller = Principal(key_id="cli", user_id=user, name="cli", scopes=frozenset(Scope))
-        started = await services.runs.start(caller, request, source=Source.CLI)
+    async def work(runs: RunsBackend) -> int:
+        started = await runs.start(request)
         if not wait:
             _print_started(started, as_json=as_json)
             return RunExit.PASSED
         if not as_json:
             _print_started(started, as_json=False)
-        return await _follow(services, started.execution_ids, started, timeout, as_json, junit)
+        return await _follow(runs, started.execution_ids, started, timeout, as_json, junit)
 
-    _run(work)
+    _run(work, user=user)
 
 
 @app.command("status")
@@ -121,11 +117,11 @@ def status(
     """Show a run (any run of the organization, not only those started here); --wait follows it."""
     _check_follow_options(wait, timeout, junit, needs_wait_for_junit=False)
 
-    async def work(services: Services) -> int:
+    async def work(runs: RunsBackend) -> int:
         if wait:
-            return await _follow(services, [execution_id], None, timeout, as_json, junit)
-        view = await services.runs.status(execution_id)
-        return await _finish(services, [view], None, as_json, junit)
+            return await _follow(runs, [execution_id], None, timeout, as_json, junit)
+        view = await runs.status(execution_id)
+        return await _finish(runs, [view], None, as_json, junit)
 
     _run(work)
 
@@ -142,7 +138,7 @@ def _check_follow_options(
 
 
 async def _follow(
-    services: Services,
+    runs: RunsBackend,
     execution_ids: list[int],
     started: StartedRuns | None,
     timeout: float | None,
@@ -159,22 +155,22 @@ async def _follow(
     with RunProgress() as progress:
         views = await asyncio.gather(
             *(
-                services.runs.wait(execution_id, timeout=timeout, on_update=progress.update)
+                runs.wait(execution_id, timeout=timeout, on_update=progress.update)
                 for execution_id in execution_ids
             )
         )
-    return await _finish(services, list(views), started, as_json, junit)
+    return await _finish(runs, list(views), started, as_json, junit)
 
 
 async def _finish(
-    services: Services, views: list[RunView], started: StartedRuns | None, as_json: bool, junit: Path | None
+    runs: RunsBackend, views: list[RunView], started: StartedRuns | None, as_json: bool, junit: Path | None
 ) -> int:
     from virtuoso_api.cli._runtime import print_json
     from virtuoso_api.cli._summary import print_summary
 
     code = exit_code(views)
     if junit is not None:
-        _write(junit, await services.runs.junit(views))
+        _write(junit, await runs.junit(views))
     if as_json:
         payload: dict[str, Any] = {
             "runs": [view.model_dump(mode="json") for view in views],
@@ -235,13 +231,16 @@ def _write(path: Path, text: str) -> None:
         _usage(f"--junit {path}: {exc.strerror or exc}")
 
 
-def _run(work: Any) -> None:
-    """Run ``work(services)`` and exit with its code; errors exit 2 (input, configuration) or 3
-    (Virtuoso unreachable, anything that stopped the run being followed)."""
+def _run(work: Any, *, user: str = "cli") -> None:
+    """Run ``work(runs)`` and exit with its code, ``runs`` being the service opened here or the
+    deployed one (``VIRTUOSO_API_SERVER``); errors exit 2 (input, configuration) or 3 (Virtuoso or
+    the service unreachable, anything that stopped the run being followed)."""
     import asyncio
     import logging
 
+    from virtuoso_api.cli._runs_backend import LocalRuns, RemoteRuns
     from virtuoso_api.cli._runtime import fail, settings_or_exit
+    from virtuoso_api.cli.remote import remote_service
     from virtuoso_api.errors import (
         BackendUnavailable,
         Forbidden,
@@ -256,10 +255,18 @@ def _run(work: Any) -> None:
     from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
 
     settings = settings_or_exit()
+    remote = remote_service(settings)
+    if remote is not None and user != "cli":
+        fail("--user: a deployed service takes the user from VIRTUOSO_API_KEY", RunExit.USAGE)
 
     async def main() -> int:
+        code: int
+        if remote is not None:
+            async with remote:
+                code = await work(RemoteRuns(remote))
+            return code
         async with Services.running(settings) as services:
-            code: int = await work(services)
+            code = await work(LocalRuns(services, user))
             return code
 
     try:

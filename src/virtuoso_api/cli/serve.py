@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -82,6 +83,9 @@ def serve(
         port=settings.port,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
+        # Without a bound uvicorn waits for every open request (a long ?wait=, a slow Virtuoso call)
+        # before the lifespan's shutdown, and Cloud Run's SIGKILL comes first: nothing is flushed.
+        timeout_graceful_shutdown=int(math.ceil(settings.shutdown_drain_seconds)),
         log_config=telemetry_logs.with_trace(
             with_redaction(LOGGING_CONFIG), json_lines=json_lines, project_id=settings.gcp_project_id
         ),

@@ -1,7 +1,9 @@
-"""``virtuoso-api suite``: check suite files and show the commands they become (``run --dry-run``).
+"""``virtuoso-api suite``: check suite files, show the commands they become (``run --dry-run``), and
+run them (``run``: ``suite_run.py``).
 
-Exit codes: 0 every file is a valid suite, 2 a file (or an option) is not. Findings of ``validate``
-are its output and go to stdout as ``file:line: ...``; the closing verdict goes to stderr.
+Exit codes of ``validate``: 0 every file is a valid suite, 2 a file (or an option) is not. Findings
+of ``validate`` are its output and go to stdout as ``file:line: ...``; the closing verdict goes to
+stderr.
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ if TYPE_CHECKING:
 
 # As in the other command modules, the parser loads when a command runs, not when --help does.
 
-app = typer.Typer(
-    help="Validate test suite files (YAML or JSON) and show the steps they become.", no_args_is_help=True
-)
+app = typer.Typer(help="Validate and run test suite files (YAML or JSON).", no_args_is_help=True)
 
 FilesArgument = Annotated[list[str], typer.Argument(help="Suite files, YAML or JSON ('-' reads stdin)")]
 VarOption = Annotated[
@@ -115,21 +115,37 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the steps each file becomes; touch nothing")
     ] = False,
+    execute: Annotated[
+        bool, typer.Option("--execute", help="Run each journey once its steps are in, and wait for it")
+    ] = False,
+    project: Annotated[
+        str | None, typer.Option("--project", metavar="NAME|ID", help="The project (over the file's)")
+    ] = None,
+    checkpoint: Annotated[
+        int | None,
+        typer.Option(
+            "--checkpoint", metavar="ID", min=1, help="Append the steps to this existing checkpoint"
+        ),
+    ] = None,
     var: VarOption = None,
+    continue_on_error: Annotated[
+        bool, typer.Option("--continue-on-error", help="Go on adding steps after one fails")
+    ] = False,
     as_json: JsonOption = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", metavar="PATH", help="Write the results as JUnit XML")
+    ] = None,
+    user: Annotated[str, typer.Option(help="Who runs it, in history and run records")] = "cli",
 ) -> None:
-    """Run suite files against Virtuoso. Only --dry-run is available yet: it prints the commands."""
-    from virtuoso_api.cli._runtime import Exit, err, fail, print_json
+    """Run suite files: find or create their project, goal, journey and checkpoints, add the steps
+    in order, and with --execute run each journey and wait for its outcome. Exit codes as for
+    `runs`: 0 passed (or steps added), 1 a test failed, 2 bad input, 3 could not complete."""
+    from virtuoso_api.cli._runtime import Exit, err, fail
     from virtuoso_api.suites import SuiteInvalid
-    from virtuoso_api.suites.views import SuitePlan
 
-    if not dry_run:
-        fail(
-            "suite run is not available yet without --dry-run: add --dry-run to see the steps each file "
-            "becomes (nothing is sent to Virtuoso)",
-            Exit.USAGE,
-        )
     variables = _variables(var)
+    if dry_run and (execute or junit or project or checkpoint or continue_on_error):
+        fail("--dry-run touches nothing: drop --execute, --junit, --project, --checkpoint", Exit.USAGE)
     results = [_parse(path, variables) for path in files]
     refused = [result for result in results if isinstance(result, SuiteInvalid)]
     if refused:
@@ -137,7 +153,56 @@ def run(
             for problem in result.problems:
                 err.print(problem.located(result.source))
         fail(f"{len(refused)} of {len(results)} file{'s' if len(results) != 1 else ''} not valid", Exit.USAGE)
-    plans = [SuitePlan.of(result) for result in results if not isinstance(result, SuiteInvalid)]
+    suites = [result for result in results if not isinstance(result, SuiteInvalid)]
+    if not dry_run and checkpoint is None:
+        _refuse_shared_journeys(suites)
+    if dry_run:
+        _dry_run(suites, files, as_json)
+        return
+    from virtuoso_api.cli.suite_run import SuiteRunOptions, run_suites
+
+    run_suites(
+        suites,
+        SuiteRunOptions(
+            execute=execute,
+            project=project,
+            checkpoint_id=checkpoint,
+            continue_on_error=continue_on_error,
+            as_json=as_json,
+            junit=junit,
+            user=user,
+        ),
+    )
+
+
+def _refuse_shared_journeys(suites: list[Suite]) -> None:
+    """Two files of one run that would land in one journey would replace each other's steps."""
+    from virtuoso_api.cli._runtime import Exit, fail
+
+    seen: dict[tuple[object, ...], str] = {}
+    for suite in suites:
+        infrastructure = suite.infrastructure
+        if infrastructure.checkpoint is not None and infrastructure.checkpoint.id is not None:
+            continue  # appended to a checkpoint of its own choosing
+        key = (
+            infrastructure.project,
+            infrastructure.goal or suite.name,
+            infrastructure.journey or suite.name,
+        )
+        if key in seen:
+            fail(
+                f"{seen[key]} and {suite.source} would go to the same journey ({suite.name!r}): "
+                "give them different names, or run them one after the other",
+                Exit.USAGE,
+            )
+        seen[key] = suite.source
+
+
+def _dry_run(suites: list[Suite], files: list[str], as_json: bool) -> None:
+    from virtuoso_api.cli._runtime import print_json
+    from virtuoso_api.suites.views import SuitePlan
+
+    plans = [SuitePlan.of(suite) for suite in suites]
     if as_json:
         documents = [plan.model_dump(mode="json") for plan in plans]
         print_json(documents[0] if len(documents) == 1 else documents)

@@ -135,9 +135,12 @@ class InFlightSteps:
     async def _settle_one(self, client: VirtuosoClient, data: dict[str, Any]) -> None:
         checkpoint = int(data["checkpoint_id"])
         steps = await client.list_steps(checkpoint)
-        known = await self._recorded_step_ids(checkpoint)
+        # A step already recorded under this request's own entry is still this request's: two
+        # settlers of one record (the periodic sweep at start-up and a job resuming its command)
+        # must both find it, not the second call it interrupted and the job send it again.
+        known = await self._recorded_step_ids(checkpoint, except_entry=str(data["entry_id"]))
         found = _closest(
-            [s for s in steps if s.id not in known and _same_step(s, data["step"])], int(data["position"])
+            [s for s in steps if s.id not in known and same_step(s, data["step"])], int(data["position"])
         )
         common: dict[str, Any] = {
             "user_id": data["user_id"],
@@ -168,7 +171,7 @@ class InFlightSteps:
             }
             await self._history.record(success=False, error=error, **common)
 
-    async def _recorded_step_ids(self, checkpoint: int) -> set[int]:
+    async def _recorded_step_ids(self, checkpoint: int, *, except_entry: str) -> set[int]:
         ids: set[int] = set()
         cursor: str | None = None
         while True:
@@ -176,6 +179,8 @@ class InFlightSteps:
                 Query(HISTORY, (Filter("checkpoint_id", Op.EQ, checkpoint),), limit=500, cursor=cursor)
             )
             for document in page.documents:
+                if document.id == except_entry:
+                    continue
                 step_id = (document.data.get("result") or {}).get("step_id")
                 if isinstance(step_id, int):
                     ids.add(step_id)
@@ -183,7 +188,8 @@ class InFlightSteps:
                 return ids
 
 
-def _same_step(step: Step, sent: dict[str, Any]) -> bool:
+def same_step(step: Step, sent: dict[str, Any]) -> bool:
+    """Whether a stored step is the one a payload (``ParsedStep.to_payload()``) describes."""
     return (
         step.action == sent.get("action")
         and (step.value or "") == sent.get("value", "")

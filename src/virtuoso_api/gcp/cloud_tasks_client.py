@@ -8,6 +8,10 @@
         checkpoint_id="cp_123", user_id="user-456",
     )
     batch_task = await tasks.create_batch_task(commands=[...], batch_id="batch-001", parallel=True)
+    suite_task = await tasks.create_test_suite_task(
+        test_suite_path="suites/checkout.yaml", project_id="Shop", variables={"env": "staging"},
+    )
+    result = await tasks.get_test_suite_result(suite_task["job_id"])
 
 Each call records a job and enqueues its task (the local queue, or Cloud Tasks with
 ``USE_CLOUD_TASKS``) and answers the job as a dict with the task's ``name``. ``batch_id`` (and a
@@ -16,12 +20,20 @@ command's ``task_id``) is an idempotency key: the same id is the same job, run o
 On the local queue this client also runs tasks while it is open (like a serving process does), so a
 script that queues work and waits for it needs nothing else; with Cloud Tasks the service that
 ``PUBLIC_BASE_URL`` names runs them.
+
+A test suite task is the same job as ``POST /api/v1/suites/runs`` (kind ``suite``): the file is read
+and parsed now (``SuiteInvalid`` lists every problem with its line), then found or made in Virtuoso,
+its steps added and, unless ``execute=False``, its journey run, by the task. ``suite_id`` is its
+idempotency key. ``environment`` and ``callback_url`` of the original's signature are not taken: a
+journey runs in its goal's environment, and webhooks (``job.completed``) say when a job ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from virtuoso_api.api_keys.models import Principal, Scope
@@ -29,6 +41,8 @@ from virtuoso_api.commands.models import CommandRequest
 from virtuoso_api.gcp._facade import OnePerProcess, ServicesClient
 from virtuoso_api.jobs.models import AsyncBatchRequest, AsyncCommandRequest, Job, JobAccepted
 from virtuoso_api.services import Services
+from virtuoso_api.suites import Problem, SuiteInvalid
+from virtuoso_api.suites.requests import MAX_SUITE_CHARS, SuiteRunRequest
 
 __all__ = ["CloudTasksClient", "close_cloud_tasks_client", "get_cloud_tasks_client"]
 
@@ -91,6 +105,52 @@ class CloudTasksClient(ServicesClient):
         accepted, _ = await services.jobs.submit_batch(_caller(user_id), request, key=batch_id)
         return await self._answer(services, accepted)
 
+    async def create_test_suite_task(
+        self,
+        test_suite_path: str | os.PathLike[str] | None = None,
+        project_id: int | str | None = None,
+        user_id: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        delay_seconds: int = 0,
+        *,
+        suite: str | None = None,
+        execute: bool = True,
+        checkpoint_id: int | str | None = None,
+        continue_on_error: bool | None = None,
+        priority: str = "normal",
+        suite_id: str | None = None,
+    ) -> JsonDict:
+        """Queue a suite file (``test_suite_path``, or its text as ``suite``) for ``user_id``:
+        ``project_id`` is a project's id or name (over the file's), ``variables`` go over the file's."""
+        if (test_suite_path is None) == (suite is None):
+            raise ValueError("give test_suite_path or suite (the file's text), not both")
+        filename = None
+        if test_suite_path is not None:
+            path = Path(test_suite_path)
+            filename = path.name
+            suite = _read_suite(path)
+        services = await self._open()
+        request = SuiteRunRequest.model_validate(
+            {
+                "suite": suite,
+                "filename": filename,
+                "variables": dict(variables or {}),
+                "project": None if project_id is None else str(project_id),
+                "checkpoint_id": checkpoint_id,
+                "execute": execute,
+                "continue_on_error": continue_on_error,
+                "priority": priority,
+                "delay_seconds": delay_seconds,
+            }
+        )
+        accepted, _ = await services.suites.submit(_caller(user_id), request, key=suite_id)
+        return await self._answer(services, accepted)
+
+    async def get_test_suite_result(self, job_id: str) -> JsonDict:
+        """The suite run: its job and the stored result (``None`` until its steps have a place)."""
+        services = await self._open()
+        return (await services.suites.get(None, job_id)).model_dump(mode="json")
+
     async def get_job(self, job_id: str) -> JsonDict:
         services = await self._open()
         return _job_dict(await services.jobs.get(None, job_id))
@@ -109,6 +169,18 @@ class CloudTasksClient(ServicesClient):
 
     async def _answer(self, services: Services, accepted: JobAccepted) -> JsonDict:
         return {**_job_dict(await services.jobs.get(None, accepted.job_id)), "name": accepted.task_name}
+
+
+def _read_suite(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            content = handle.read(MAX_SUITE_CHARS * 4 + 1)
+    except OSError as exc:
+        raise SuiteInvalid(str(path), [Problem(None, "", f"cannot be read: {exc.strerror or exc}")]) from None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SuiteInvalid(str(path), [Problem(None, "", "is not UTF-8 text")]) from None
 
 
 def _caller(user_id: str | None) -> Principal:

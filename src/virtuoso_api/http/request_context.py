@@ -7,6 +7,7 @@ re-raises after answering and knows nothing of request ids.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import re
@@ -51,6 +52,13 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # The server cut the request (at shutdown, once SHUTDOWN_DRAIN_SECONDS have passed): a
+            # 503 the caller may retry elsewhere, not the 500 the server would answer for it. The
+            # request ends here, so the cancellation has done its work and is not raised further.
+            if started:
+                raise
+            await _send_stopping(send_with_id, request_id)
         except Exception:
             logger.exception("unhandled error", extra={"request_id": request_id})
             if started:  # the status line is gone; all that is left is to drop the connection
@@ -71,17 +79,28 @@ class RequestContextMiddleware:
 
 
 async def _send_internal_error(send: Send, request_id: str) -> None:
-    body = error_body(
-        "internal_error", "the service failed to handle this request; it has been logged", request_id
-    )
+    message = "the service failed to handle this request; it has been logged"
+    await _send_error(send, 500, error_body("internal_error", message, request_id))
+
+
+async def _send_stopping(send: Send, request_id: str) -> None:
+    message = "the service is stopping and did not finish this request; send it again"
+    headers = [(b"retry-after", b"1")]
+    await _send_error(send, 503, error_body("service_unavailable", message, request_id), headers)
+
+
+async def _send_error(
+    send: Send, status: int, body: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     payload = body.encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 500,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
             ],
         }
     )

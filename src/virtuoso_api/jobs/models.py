@@ -21,7 +21,7 @@ JOB_ID = re.compile(r"job_[0-9a-f]{16,24}")
 class JobKind(StrEnum):
     COMMAND = "command"
     BATCH = "batch"
-    SUITE = "suite"  # handled once the suites domain registers its handler
+    SUITE = "suite"  # its handler is the suites domain's (suites/job.py), registered in services/
 
 
 class JobStatus(StrEnum):

@@ -79,6 +79,11 @@ class JobRun:
             scopes=frozenset({Scope.READ, Scope.WRITE}),
         )
 
+    @property
+    def principal(self) -> Principal:
+        """Who the job runs as (its owner, with its key's id), for work a handler does itself."""
+        return self._principal
+
     async def cancelled(self) -> bool:
         """Whether a cancel was asked since the job started (read from the store: it may come from
         another instance)."""

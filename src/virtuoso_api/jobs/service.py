@@ -113,6 +113,15 @@ class JobService:
         parse_commands(request.commands)
         return await self._submit(caller, JobKind.BATCH, request, total=len(request.commands), key=key)
 
+    async def submit(
+        self, caller: Principal, kind: JobKind, request: Scheduling, *, total: int, key: str | None
+    ) -> tuple[JobAccepted, bool]:
+        """Queue a job of a kind a domain above checks itself (``suite``: the suites domain has
+        parsed the file); ``total`` is its progress's end."""
+        if kind not in self.handlers:
+            raise ValueError(f"no handler for {kind} jobs is registered")
+        return await self._submit(caller, kind, request, total=total, key=key)
+
     async def _submit(
         self, caller: Principal, kind: JobKind, request: Scheduling, *, total: int, key: str | None
     ) -> tuple[JobAccepted, bool]:

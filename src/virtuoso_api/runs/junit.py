@@ -34,6 +34,18 @@ class JunitRun:
     journeys: Mapping[int, Journey] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class JunitCase:
+    """A test case of its own, outside any run (a suite file: did its steps go in, did it pass).
+    ``outcome`` reads as a step's: PASS, FAIL, ERROR, or anything else for skipped."""
+
+    classname: str
+    name: str
+    outcome: str | None
+    seconds: float | None = None
+    message: str | None = None
+
+
 @dataclass
 class _Totals:
     tests: int = 0
@@ -57,9 +69,19 @@ class _Totals:
         element.set("time", f"{self.seconds:.3f}")
 
 
-def junit_xml(runs: Sequence[JunitRun]) -> str:
+def junit_xml(runs: Sequence[JunitRun], *, cases: Sequence[JunitCase] = (), cases_name: str = "") -> str:
+    """One ``<testsuite>`` per run; ``cases`` (if any) first, in a ``<testsuite>`` named ``cases_name``."""
     root = ET.Element("testsuites", name="Virtuoso")
     totals = _Totals()
+    if cases:
+        suite = ET.SubElement(root, "testsuite", name=_clean(cases_name or "Virtuoso"))
+        counted = _Totals()
+        for case in cases:
+            one = _case(suite, case.classname, case.name, case.outcome, case.seconds, message=case.message)
+            counted.add(one)
+        counted.seconds = sum(case.seconds or 0 for case in cases)
+        counted.write(suite)
+        totals.add(counted)
     for run in runs:
         suite, counted = _suite(run)
         root.append(suite)

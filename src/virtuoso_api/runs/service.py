@@ -25,7 +25,7 @@ from virtuoso_api.kit.correlation import correlation_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.recent import RecentValues
 from virtuoso_api.runs.events import RunEvents
-from virtuoso_api.runs.junit import JunitRun, junit_xml
+from virtuoso_api.runs.junit import JunitCase, JunitRun, junit_xml
 from virtuoso_api.runs.models import (
     Kind,
     RunPage,
@@ -75,6 +75,11 @@ class RunService:
         self._events = RunEvents(events)
         self._projects: RecentValues[int, int] = RecentValues(clock, max_entries=1_000)
         self.watcher = RunWatcher(self._read, clock=clock, sleep=sleep, policy=policy, on_end=self._ended)
+
+    @property
+    def ui_base(self) -> str | None:
+        """Where links into the Virtuoso UI point (``None``: a Virtuoso whose UI we do not know)."""
+        return self._ui_base
 
     def needs(self) -> Needs:
         job = PeriodicJob("record how runs ended", _SETTLE_EVERY_SECONDS, self.settle)
@@ -269,8 +274,11 @@ class RunService:
     async def record(self, execution_id: int) -> RunRecord | None:
         return await self._log.get(execution_id)
 
-    async def junit(self, views: Sequence[RunView]) -> str:
-        """JUnit XML for runs: one test case per journey, and one per step the report has."""
+    async def junit(
+        self, views: Sequence[RunView], *, cases: Sequence[JunitCase] = (), cases_name: str = ""
+    ) -> str:
+        """JUnit XML for runs: one test case per journey, and one per step the report has; ``cases``
+        (suite files, say) in a test suite of their own first."""
         runs = []
         for view in views:
             try:
@@ -284,7 +292,7 @@ class RunService:
                 logger.warning("run %s: no report (%s)", view.execution_id, exc.message)
                 report, journeys = ExecutionReport(), {}
             runs.append(JunitRun(view=view, report=report, journeys=journeys))
-        return junit_xml(runs)
+        return junit_xml(runs, cases=cases, cases_name=cases_name)
 
     # -- helpers -------------------------------------------------------------------------------
     async def _view(self, execution: Execution) -> RunView:

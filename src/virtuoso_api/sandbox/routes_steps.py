@@ -1,10 +1,15 @@
-"""Test steps: list a checkpoint's steps, create one at an index, read one, update its properties."""
+"""Test steps: list a checkpoint's steps, create one at an index, read one, update its properties,
+delete one.
+
+``DELETE /teststeps/{id}`` is UNVERIFIED: neither the original system nor the public evidence shows
+how Virtuoso deletes a journey's step (only a library checkpoint's, answered 204). The sandbox answers
+it the same way, for suites that replace the steps of a re-run (``suites/placement.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from virtuoso_api.sandbox._deps import State, ok, ok_items
 from virtuoso_api.sandbox.bodies import StepCreate, StepProperties
@@ -52,3 +57,11 @@ async def update_properties(step_id: int, body: StepProperties, state: State) ->
     step.ignore_outcome = body.ignore_outcome
     step.skip = body.skip
     return ok(state.step_json(step))
+
+
+@router.delete("/teststeps/{step_id}", status_code=204)
+async def delete_step(step_id: int, state: State) -> Response:
+    step = state.step(step_id)
+    state.checkpoint(step.checkpoint_id).step_ids.remove(step_id)
+    del state.steps[step_id]
+    return Response(status_code=204)

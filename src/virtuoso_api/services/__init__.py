@@ -43,6 +43,9 @@ from virtuoso_api.services.secrets import build_secrets_service
 from virtuoso_api.services.telemetry import build_telemetry, record_queue_depths
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
+from virtuoso_api.suites.job import SuiteJob
+from virtuoso_api.suites.service import SuiteService
+from virtuoso_api.suites.store import SuiteRuns
 from virtuoso_api.telemetry import DISABLED, Telemetry
 from virtuoso_api.webhooks.service import WebhookService
 
@@ -51,7 +54,6 @@ __all__ = ["Capabilities", "Services", "VirtuosoConnection"]
 logger = logging.getLogger(__name__)
 
 _CLEANUP_EVERY_SECONDS = 600
-_OUTBOX_FLUSH_SECONDS = 5
 _GAUGES_SECONDS = 30
 
 
@@ -87,6 +89,7 @@ class Services:
     secrets: SecretsService
     events: EventsService
     webhooks: WebhookService
+    suites: SuiteService
     needs: list[Needs] = field(default_factory=list)
     telemetry: Telemetry = field(default_factory=lambda: DISABLED)
 
@@ -183,6 +186,17 @@ class Services:
             # A job command's claim outlives any Virtuoso call its holder might still be making.
             claim_lease=longest + timedelta(seconds=30),
         )
+        suite_runs = SuiteRuns(store, clock=clock)
+        handlers.register(
+            JobKind.SUITE,
+            SuiteJob(
+                virtuoso=virtuoso.client,
+                runs=runs,
+                stored=suite_runs,
+                clock=clock,
+                default_project=settings.suite_default_project,
+            ),
+        )
         jobs = JobService(
             store,
             tasks=built.tasks,
@@ -192,6 +206,7 @@ class Services:
             clock=clock,
             events=publisher,
         )
+        suites = SuiteService(jobs=jobs, stored=suite_runs, runs=runs)
         webhooks = WebhookService(
             store, built.events.bus, clock=clock, events=publisher, secrets=built.secrets, settings=settings
         )
@@ -208,6 +223,7 @@ class Services:
             virtuoso.needs(),
             events.needs(),
             webhooks.needs(),
+            suites.needs(),
             _telemetry_needs(built.telemetry, built.tasks),
         ]
         return cls(
@@ -228,6 +244,7 @@ class Services:
             secrets=built.secrets,
             events=events,
             webhooks=webhooks,
+            suites=suites,
             needs=needs,
             telemetry=built.telemetry,
         )
@@ -239,14 +256,26 @@ class Services:
         return [
             *(job for needs in self.needs for job in needs.periodic),
             PeriodicJob("delete expired documents", _CLEANUP_EVERY_SECONDS, self.cleanup_expired),
-            PeriodicJob("flush the outbox", _OUTBOX_FLUSH_SECONDS, self.outbox.flush),
+            PeriodicJob("flush the outbox", self.settings.outbox_flush_seconds, self.outbox.flush),
         ]
 
     async def _shut_down(self) -> None:
-        for job in (job for needs in self.needs for job in needs.at_shutdown):
-            await _logged(job)
-        with contextlib.suppress(BackendUnavailable):  # what is left waits in the outbox file
-            await self.outbox.flush()
+        """The domains' shutdown work, then one last flush of the outbox, within
+        ``SHUTDOWN_FLUSH_SECONDS``: on Cloud Run, SIGKILL follows SIGTERM after 10 s, and an instance's
+        disk goes with it, so what is not delivered by then is lost; stopping on time at least lets
+        everything else close."""
+        budget = self.settings.shutdown_flush_seconds
+        try:
+            async with asyncio.timeout(budget):
+                for job in (job for needs in self.needs for job in needs.at_shutdown):
+                    await _logged(job)
+                with contextlib.suppress(BackendUnavailable):  # what is left waits in the outbox file
+                    await self.outbox.flush()
+        except TimeoutError:
+            logger.warning("shutdown work stopped after SHUTDOWN_FLUSH_SECONDS (%s s)", budget)
+        left = await self.outbox.log.pending()
+        if left:
+            logger.warning("%d deliveries left in the outbox at shutdown", left)
 
     async def pending_deliveries(self) -> int:
         """Work accepted but not yet delivered to its backend (one read of the stored counts)."""

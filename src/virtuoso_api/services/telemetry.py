@@ -40,8 +40,6 @@ from virtuoso_api.telemetry.instruments import Instruments
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME = "virtuoso-api"
-#: How long closing may wait for the exporters' last batch (Google unreachable: it is dropped).
-_CLOSE_SECONDS = 5.0
 
 
 def check_libraries(settings: Settings) -> None:
@@ -112,7 +110,7 @@ async def build_telemetry(settings: Settings) -> AsyncIterator[Telemetry]:
         if server is not None:
             server.shutdown()
             server.server_close()
-        await _close(telemetry)
+        await _close(telemetry, settings.shutdown_flush_seconds)
 
 
 class _Drops:
@@ -156,19 +154,20 @@ def _google(
     return sink
 
 
-async def _close(telemetry: Telemetry) -> None:
-    """Flush and stop, waiting at most :data:`_CLOSE_SECONDS` for an exporter Google does not answer."""
+async def _close(telemetry: Telemetry, budget: float) -> None:
+    """Flush and stop within ``budget`` seconds (SHUTDOWN_FLUSH_SECONDS: Cloud Run's SIGKILL follows);
+    what an exporter Google does not answer still holds then is dropped."""
 
     def close() -> None:
         if telemetry.errors is not None:
-            telemetry.errors.close(_CLOSE_SECONDS)
+            telemetry.errors.close(budget)
         if telemetry.tracer_provider is not None:
             telemetry.tracer_provider.shutdown()
         if telemetry.meter_provider is not None:
-            telemetry.meter_provider.shutdown(timeout_millis=_CLOSE_SECONDS * 1000)
+            telemetry.meter_provider.shutdown(timeout_millis=budget * 1000)
 
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.to_thread(close), _CLOSE_SECONDS * 3)
+        await asyncio.wait_for(asyncio.to_thread(close), budget)
 
 
 def record_queue_depths(telemetry: Telemetry, tasks: Tasks) -> None:

@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 #: The deadline of one call to Trace, Monitoring or Error Reporting.
 CALL_TIMEOUT_SECONDS: Final = 5.0
+_DEADLINE_NO_RETRY: Final[dict[str, Any]] = {"timeout": CALL_TIMEOUT_SECONDS, "retry": None}
 _BOUNDED: Final = frozenset(
     {"batch_write_spans", "create_time_series", "create_metric_descriptor", "report_error_event"}
 )
@@ -65,7 +66,7 @@ class _Bounded:
         attribute = getattr(self._client, name)
         if name not in _BOUNDED:
             return attribute
-        call = functools.partial(attribute, timeout=CALL_TIMEOUT_SECONDS, retry=None)
+        call = functools.partial(attribute, **_DEADLINE_NO_RETRY)
         if self._failed is None:
             return call
 

@@ -67,6 +67,10 @@ _MAX_ATTEMPTS_KEPT: Final = 50
 _MAX_REPLAY: Final = 1000
 
 
+#: Dead letters a replay attempts inside the request; the periodic run sends the rest.
+ATTEMPT_NOW: Final = 10
+
+
 def delivery_id(event_id: str, webhook_id: str) -> str:
     return "dlv_" + hashlib.sha256(f"{event_id}\0{webhook_id}".encode()).hexdigest()[:24]
 
@@ -336,7 +340,12 @@ class Deliveries:
     # -- replaying -------------------------------------------------------------------------------
 
     async def replay(self, deliveries: Sequence[StoredDelivery]) -> ReplayResult:
-        """Put dead letters back in line, due now with a fresh schedule, and attempt each once now."""
+        """Put dead letters back in line, due now with a fresh schedule, and attempt the first few now.
+
+        Only ``ATTEMPT_NOW`` are attempted inside the request: a bulk replay of a thousand letters to a
+        slow receiver would otherwise hold the caller for minutes. The rest are due now, so the periodic
+        run (which claims each one, see the module docstring) sends them next.
+        """
         now = self._clock.now()
         replayed: list[StoredDelivery] = []
         for dead in deliveries:
@@ -353,7 +362,7 @@ class Deliveries:
                 DELIVERIES, dead.delivery_id, again.model_dump(mode="json", include=set(changes))
             )
             replayed.append(again)
-        await asyncio.gather(*(self.attempt(d) for d in replayed))
+        await asyncio.gather(*(self.attempt(d) for d in replayed[:ATTEMPT_NOW]))
         return ReplayResult(replayed=len(replayed), delivery_ids=[d.delivery_id for d in replayed])
 
     async def dead_of(self, filters: Sequence[Filter]) -> list[StoredDelivery]:

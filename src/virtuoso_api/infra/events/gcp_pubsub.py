@@ -76,6 +76,34 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, _TRANSIENT)
 
 
+def subscriptions_for(project: str, spec: SubscriptionSpec) -> list[Any]:
+    """The dead-letter subscription and the consumer's own, as the service creates them (also what
+    ``virtuoso-api gcp bootstrap`` creates ahead of it)."""
+    from google.pubsub_v1.types import DeadLetterPolicy, Subscription
+
+    def topic(name: str) -> str:
+        return f"projects/{project}/topics/{name}"
+
+    def subscription(name: str) -> str:
+        return f"projects/{project}/subscriptions/{check_subscription_name(name)}"
+
+    dead = spec.name + DEAD_SUFFIX
+    return [
+        Subscription(name=subscription(dead), topic=topic(dead)),
+        Subscription(
+            name=subscription(spec.name),
+            topic=topic(TOPIC),
+            ack_deadline_seconds=spec.ack_deadline_seconds,
+            enable_message_ordering=spec.ordered,
+            dead_letter_policy=DeadLetterPolicy(
+                dead_letter_topic=topic(dead), max_delivery_attempts=spec.max_delivery_attempts
+            ),
+            # What a replay for another subscription publishes is not for this one.
+            filter=f'NOT attributes:{REPLAY_FOR} OR attributes.{REPLAY_FOR} = "{spec.name}"',
+        ),
+    ]
+
+
 class PubSubEventBus:
     """:class:`~virtuoso_api.infra.events.port.EventBus` over a Pub/Sub project."""
 
@@ -170,25 +198,10 @@ class PubSubEventBus:
             await self._subscribe(spec)
 
     async def _subscribe(self, spec: SubscriptionSpec) -> None:
-        from google.pubsub_v1.types import DeadLetterPolicy, Subscription
-
         await self._ensure_topic()
-        dead = spec.name + DEAD_SUFFIX
-        await self._ensure_topic(dead)
-        await self._create(Subscription(name=self.subscription_path(dead), topic=self.topic_path(dead)))
-        await self._create(
-            Subscription(
-                name=self.subscription_path(spec.name),
-                topic=self.topic_path(),
-                ack_deadline_seconds=spec.ack_deadline_seconds,
-                enable_message_ordering=spec.ordered,
-                dead_letter_policy=DeadLetterPolicy(
-                    dead_letter_topic=self.topic_path(dead), max_delivery_attempts=spec.max_delivery_attempts
-                ),
-                # What a replay for another subscription publishes is not for this one.
-                filter=f'NOT attributes:{REPLAY_FOR} OR attributes.{REPLAY_FOR} = "{spec.name}"',
-            )
-        )
+        await self._ensure_topic(spec.name + DEAD_SUFFIX)
+        for subscription in subscriptions_for(self._project, spec):
+            await self._create(subscription)
 
     async def _create(self, subscription: Any) -> None:
         with contextlib.suppress(api_exceptions.AlreadyExists):
