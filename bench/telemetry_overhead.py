@@ -179,6 +179,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32], help="connections (8 32)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of uncounted load per side (2)")
     parser.add_argument("--sampled", type=float, help="also a side with TRACE_SAMPLING_RATIO at this value")
+    parser.add_argument("--profile", action="store_true", help="also profile the telemetry-on service")
+    parser.add_argument("--profile-seconds", type=float, default=8.0)
     parser.add_argument(
         "--checkpoints", type=int, default=0, help="fresh checkpoints per round (2 x connections)"
     )
