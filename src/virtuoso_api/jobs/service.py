@@ -58,7 +58,7 @@ from virtuoso_api.kit.ids import new_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.redact import redact
 from virtuoso_api.kit.timestamps import format_timestamp
-from virtuoso_api.telemetry import current_traceparent, span
+from virtuoso_api.telemetry import active, current_traceparent, span
 from virtuoso_api.telemetry.propagation import mark_failed
 
 if TYPE_CHECKING:
@@ -308,6 +308,9 @@ class JobService:
         return Job.model_validate(document.data)
 
     async def _attempt_failed(self, job_id: str, delivery: Delivery, exc: Exception) -> TaskOutcome:
+        if not isinstance(exc, VirtuosoApiError):  # a bug, not "not now": the error log should show it
+            context = {"job_id": job_id, "job_kind": delivery.kind, "attempt": delivery.attempt}
+            active().report_error(exc, context, where="task")
         error = error_of(exc)
         message = redact(str(error.get("message", "")))
         try:
