@@ -70,4 +70,5 @@ async def test_a_poison_command_fails_its_job_after_the_configured_attempts(
         if task.state != "leased":
             break
         await asyncio.sleep(0.02)
+    assert task is not None
     assert (task.state, task.attempts) == ("done", 3)  # the handler answered the last attempt itself
