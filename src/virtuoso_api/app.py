@@ -16,6 +16,7 @@ from virtuoso_api.api_keys.gate import AuthGateMiddleware
 from virtuoso_api.commands import endpoints as commands_endpoints
 from virtuoso_api.config import Settings, load_settings
 from virtuoso_api.health import endpoints as health_endpoints
+from virtuoso_api.health import metrics as health_metrics
 from virtuoso_api.history import endpoints as history_endpoints
 from virtuoso_api.http.errors import install_error_handlers
 from virtuoso_api.http.limits import BodyLimitMiddleware
@@ -33,12 +34,14 @@ from virtuoso_api.storage import endpoints as storage_endpoints
 from virtuoso_api.stream import endpoints as stream_endpoints
 from virtuoso_api.suites import endpoints as suites_endpoints
 from virtuoso_api.suites import run_endpoints as suite_runs_endpoints
+from virtuoso_api.telemetry.middleware import TelemetryMiddleware
 from virtuoso_api.webhooks import endpoints as webhooks_endpoints
 
 
 def _hand_to_routes(app: FastAPI, services: Services) -> None:
     """Put the running services where each domain's routes look for them (``http/deps.py``)."""
     health_endpoints.SERVICES.put(app, services)
+    health_metrics.TELEMETRY.put(app, services.telemetry)
     API_KEYS.put(app, services.api_keys)
     sessions_endpoints.SESSIONS.put(app, services.sessions)
     history_endpoints.HISTORY.put(app, services.history)
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             allow_headers=["X-API-Key", "X-Request-ID", "Idempotency-Key", "Content-Type"],
             expose_headers=["X-Request-ID"],
         )
+    # Just inside the request id: a span and a duration per request, an escaping error reported.
+    app.add_middleware(TelemetryMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)], responses=API_RESPONSES)
@@ -104,6 +109,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(api)
     app.include_router(health_endpoints.router)
     app.include_router(storage_endpoints.router)
+    app.include_router(health_metrics.router)
     if settings.use_cloud_tasks:  # locally the dispatcher runs tasks in-process: no route at all
         app.include_router(jobs_internal.router)
     return app

@@ -110,8 +110,8 @@ class Settings(BaseSettings):
     shutdown_flush_seconds: float = Field(default=3.0, gt=0, le=3600)
 
     # -- the CLI as a client of a deployed service (README: The CLI against a deployed service) ----
-    # With both set, `exec`, `runs` and `jobs` go to this service over HTTP with this key, instead of
-    # opening the stores and Virtuoso themselves (a CI runner then holds no Virtuoso token).
+    # With both set, `exec`, `runs`, `suite run` and `jobs` go to this service over HTTP with this
+    # key, instead of opening the stores and Virtuoso themselves (a CI runner holds no Virtuoso token).
     virtuoso_api_server: AnyHttpUrl | None = None
     virtuoso_api_key: SecretStr | None = None
 
@@ -222,6 +222,24 @@ class Settings(BaseSettings):
     # as GCP_SERVICE_ACCOUNT_EMAIL).
     storage_signing_credentials_file: Path | None = None
 
+    # -- telemetry (README: Telemetry) ------------------------------------------------------------
+    # Metrics, spans and the error log; off, nothing is recorded and /metrics answers 404.
+    telemetry_enabled: bool = True
+    # Serve /metrics unauthenticated on this port too (for a scraper); unset: only the app's /metrics,
+    # which asks for an admin API key.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # text: the usual lines; json: one JSON object a line with trace and span ids (Cloud Logging).
+    log_format: Literal["text", "json"] = "text"
+    # The share of traces kept (a request's children follow its choice): "sample traces in
+    # high-traffic scenarios".
+    trace_sampling_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # How often metrics go to Cloud Monitoring (USE_CLOUD_MONITORING).
+    metrics_export_interval_seconds: float = Field(default=60.0, ge=5.0, le=3600.0)
+    # Start Cloud Profiler's agent (USE_CLOUD_MONITORING; needs the profiler extra).
+    cloud_profiler_enabled: bool = False
+    # host:port of a gRPC stand-in for Cloud Trace, Monitoring and Error Reporting (tests).
+    cloud_operations_emulator_host: str | None = None
+
     # -- webhooks ------------------------------------------------------------------------------
     # Seconds to wait before each retry of a failed delivery (with +/-10% jitter); after the last
     # one the delivery goes to the dead letters.
@@ -265,6 +283,8 @@ class Settings(BaseSettings):
         "storage_bucket_prefix",
         "storage_emulator_host",
         "storage_signing_credentials_file",
+        "cloud_operations_emulator_host",
+        "metrics_port",
         "virtuoso_api_server",
         mode="before",
     )

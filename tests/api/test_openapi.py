@@ -63,6 +63,7 @@ STATUSES = {
     ("get", "/api/v1/events/types"): {200, 401, 503},
     ("get", "/health/live"): {200},
     ("get", "/health/ready"): {200, 503},
+    ("get", "/metrics"): {200, 401, 403, 404, 503},
 }
 
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}

@@ -1,10 +1,11 @@
 """The CLI as a client of a deployed service: with ``VIRTUOSO_API_SERVER`` and ``VIRTUOSO_API_KEY`` set,
-``exec``, ``runs`` and ``jobs`` go to a served ``virtuoso-api serve`` over HTTP, holding no Virtuoso
-token and opening no store of their own, and print and exit as they do when they do the work
-themselves (each case is run both ways against the same sandbox and compared)."""
+``exec``, ``runs``, ``suite run`` and ``jobs`` go to a served ``virtuoso-api serve`` over HTTP,
+holding no Virtuoso token and opening no store of their own, and print and exit as they do when they
+do the work themselves (each case is run both ways against the same sandbox and compared)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -44,13 +45,19 @@ def sandbox() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def served(sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``virtuoso-api serve`` talking to the sandbox, and a key of it: (URL, key)."""
-    data = tmp_path_factory.mktemp("server")
+    with serving(sandbox, tmp_path_factory.mktemp("server")) as service:
+        yield service
+
+
+@contextlib.contextmanager
+def serving(sandbox: str, data: Path, **settings: str) -> Iterator[tuple[str, str]]:
     env = {
         "DATA_DIR": str(data),
         "VIRTUOSO_BASE_URL": sandbox,
         "VIRTUOSO_API_TOKEN": TOKEN,
         "VIRTUOSO_ORG_ID": str(SEED.organization_id),
         **FAST_RUNS,
+        **settings,
     }
     made = subprocess.run(
         [*CLI, "keys", "create", "--name", "ci", "--scopes", "read,write", "--json"],
@@ -116,8 +123,9 @@ def both(
 
 
 def shape(text: str) -> str:
-    """Output with ids, positions and durations as N: what must not differ between the two ways."""
-    return re.sub(r"\d+(\.\d+)?", "N", text)
+    """Output with ids, positions and durations as N, and a suite report's signed link as LINK: what
+    must not differ between the two ways."""
+    return re.sub(r"\d+(\.\d+)?", "N", re.sub(r"http://\S+/report\.html\?[^\s\"]+", "LINK", text))
 
 
 def test_a_step_goes_through_the_service_and_prints_as_it_does_locally(
@@ -233,3 +241,190 @@ def test_a_server_without_a_key_is_a_usage_error(client_dir: Path, monkeypatch: 
     result = cli("jobs", "list")
     assert result.exit_code == 2
     assert "VIRTUOSO_API_SERVER and VIRTUOSO_API_KEY go together" in result.stderr
+
+
+# -- suite run -----------------------------------------------------------------------------------
+
+LOGIN = """\
+name: {name}
+starting_url: https://shop.example.com
+variables:
+  email: qa@example.com
+steps:
+  - click: Sign in
+  - write: {{selector: Email, text: "{{{{email}}}}"}}
+  - assert: {last}
+"""
+
+
+def suite_both(
+    served: tuple[str, str],
+    sandbox: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+) -> tuple[Result, Result]:
+    """``suite run ARGS`` through the service and here, each into a project of its own (the second
+    would otherwise find the first's journey and keep its steps: other output, by design)."""
+    remotely(served, tmp_path / "ci-runner", monkeypatch)
+    remote = cli("suite", "run", *args, "--project", f"Remote {tmp_path.name}")
+    locally(sandbox, tmp_path, monkeypatch)
+    local = cli("suite", "run", *args, "--project", f"Local {tmp_path.name}")
+    return remote, local
+
+
+def table(text: str) -> str:
+    """``shape`` with runs of spaces as one: a column is as wide as its longest id."""
+    return re.sub(r"[ \t]+", " ", shape(text))
+
+
+def test_suite_files_run_through_the_service_as_they_do_here(
+    served: tuple[str, str],
+    sandbox: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("one.yaml").write_text(LOGIN.format(name="Login R1", last="Welcome"), encoding="utf-8")
+    Path("two.yaml").write_text(LOGIN.format(name="Login R2", last="Welcome"), encoding="utf-8")
+    args = ("one.yaml", "two.yaml", "--execute", "--var", "email=ci@example.com", "--junit", "suites.xml")
+    remotely(served, tmp_path / "ci-runner", monkeypatch)
+    remote = cli("suite", "run", *args, "--project", "Remote suites")
+    remote_report = ET.parse("suites.xml").getroot()
+    locally(sandbox, tmp_path, monkeypatch)
+    local = cli("suite", "run", *args, "--project", "Local suites")
+    local_report = ET.parse("suites.xml").getroot()
+
+    assert remote.exit_code == local.exit_code == 0, remote.output + local.output
+    assert table(remote.stdout) == table(local.stdout)
+    assert remote.stdout.count("PASSED") == 2
+    # Each file's report is the one the service's job published: its link opens on the service.
+    links = re.findall(r"^(?:one|two)\.yaml: report http://127\.0\.0\.1:8000(/\S+)$", remote.stdout, re.M)
+    assert len(links) == 2, remote.stdout
+    for link in links:
+        page = httpx.get(served[0] + link)
+        assert page.status_code == 200
+        assert "Login R" in page.text
+    # Progress came from the service: where the steps went, the steps, the run started.
+    for file in ("one.yaml", "two.yaml"):
+        assert re.search(rf"^{file}: project \d+, goal \d+, journey \d+, ", remote.stderr, re.M)
+        assert f"{file}: 3/3 adding steps" in remote.stderr
+        assert re.search(rf"^{file}: run \d+ started$", remote.stderr, re.M)
+    # The service parsed the file with the --var value; it ran the steps, not this runner.
+    assert not (tmp_path / "ci-runner").exists()
+    virtuoso = httpx.Client(base_url=sandbox, headers={"Authorization": f"Bearer {TOKEN}"})
+    with virtuoso:
+        projects = virtuoso.get("/projects", params={"limit": 1000}).json()["map"].values()
+        (project,) = [p for p in projects if p["name"] == "Remote suites"]
+        goals = virtuoso.get(f"/projects/{project['id']}/goals").json()["map"].values()
+        assert sorted(goal["name"] for goal in goals) == ["Login R1", "Login R2"]
+        (goal,) = [goal for goal in goals if goal["name"] == "Login R1"]
+        journeys = virtuoso.get(f"/snapshots/{goal['snapshotId']}/goals/{goal['id']}/testsuites")
+        steps = [case["steps"] for journey in journeys.json()["map"].values() for case in journey["cases"]]
+    assert "ci@example.com" in json.dumps(steps)
+    assert "qa@example.com" not in json.dumps(steps)
+    # One report for both files, as here: the file cases under this runner's names, then the runs.
+    for report in (remote_report, local_report):
+        suites = report.findall("testsuite")
+        assert len(suites) == 3
+        assert [(c.get("classname"), c.get("name")) for c in suites[0].iter("testcase")] == [
+            ("one.yaml", "Login R1"),
+            ("two.yaml", "Login R2"),
+        ]
+        assert report.get("tests") == str(sum(int(s.get("tests", "0")) for s in suites))
+        assert report.get("failures") == "0"
+
+
+def test_a_failing_suite_run_exits_1_with_the_same_json_both_ways(
+    served: tuple[str, str], sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "failing.yaml"
+    path.write_text(LOGIN.format(name="Login F", last=f"Welcome {FAIL_MARKER}"), encoding="utf-8")
+    remote, local = suite_both(served, sandbox, tmp_path, monkeypatch, str(path), "--execute", "--json")
+    assert remote.exit_code == local.exit_code == 1, remote.output + local.output
+    remote_json, local_json = json.loads(remote.stdout), json.loads(local.stdout)
+    placed = {key: value for key, value in remote_json.items() if key != "run"}
+    assert shape(json.dumps(placed)) == shape(json.dumps({k: v for k, v in local_json.items() if k != "run"}))
+    # The run as Virtuoso answered it (its own ids and uuids differ): the same fields and verdict.
+    assert set(remote_json["run"]) == set(local_json["run"])
+    for field in ("status", "outcome", "verdict"):
+        assert remote_json["run"][field] == local_json["run"][field]
+    assert remote_json["run"]["outcome"] == "FAIL"
+    assert [step["success"] for step in remote_json["steps"]] == [True, True, True]
+
+
+def test_a_bad_suite_file_or_an_unknown_checkpoint_exits_2_both_ways(
+    served: tuple[str, str], sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad\nsteps:\n  - fly: away\n", encoding="utf-8")
+    remote, local = suite_both(served, sandbox, tmp_path, monkeypatch, str(bad))
+    assert remote.exit_code == local.exit_code == 2, remote.output + local.output
+    assert remote.stderr == local.stderr
+    assert "bad.yaml:3" in remote.stderr
+
+    good = tmp_path / "good.yaml"
+    good.write_text(LOGIN.format(name="Login U", last="Welcome"), encoding="utf-8")
+    remotely(served, tmp_path / "ci-runner", monkeypatch)
+    unknown = cli("suite", "run", str(good), "--checkpoint", "999999")
+    locally(sandbox, tmp_path, monkeypatch)
+    here = cli("suite", "run", str(good), "--checkpoint", "999999")
+    assert unknown.exit_code == here.exit_code == 2, unknown.output + here.output
+    assert table(unknown.stdout) == table(here.stdout)
+    assert unknown.stderr == here.stderr
+
+
+def test_a_suite_run_through_an_unreachable_service_exits_3(
+    client_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "login.yaml"
+    path.write_text(LOGIN.format(name="Login X", last="Welcome"), encoding="utf-8")
+    monkeypatch.setenv("DATA_DIR", str(client_dir))
+    monkeypatch.setenv("VIRTUOSO_API_SERVER", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("VIRTUOSO_API_KEY", "vk_some-key")
+    down = cli("suite", "run", str(path))
+    assert down.exit_code == 3
+    assert "unreachable" in down.stderr
+
+
+def test_a_file_the_service_refuses_exits_2(
+    served: tuple[str, str], client_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid here, but more text than a suite job holds (512 Ki characters): the service's 422."""
+    long = "x" * 700
+    path = tmp_path / "long.yaml"
+    lines = ["name: Long", "starting_url: https://shop.example.com", "steps:"]
+    path.write_text("\n".join([*lines, *[f"  - comment: {long}"] * 800]) + "\n", encoding="utf-8")
+    remotely(served, client_dir, monkeypatch)
+    refused = cli("suite", "run", str(path))
+    assert refused.exit_code == 2, refused.output
+    assert "524288 characters" in refused.stderr
+    jobs = httpx.get(f"{served[0]}/api/v1/jobs", headers={"X-API-Key": served[1]}, params={"limit": 200})
+    assert "Long" not in jobs.text  # refused before any job was written
+
+
+def test_a_job_that_ends_with_nothing_stored_is_incomplete_exit_3_with_its_junit_case(
+    sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Virtuoso answering 429 to the placement's first look-up, on the job's only attempt: the job
+    fails before any result is stored; the file is INCOMPLETE (exit 3) and JUnit still has its case."""
+    path = tmp_path / "throttled.yaml"
+    path.write_text(LOGIN.format(name="Login T", last="Welcome"), encoding="utf-8")
+    controls = httpx.Client(
+        base_url=sandbox.removesuffix("/api"), headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with controls, serving(sandbox, tmp_path / "server", TASKS_MAX_ATTEMPTS="1") as service:
+        remotely(service, tmp_path / "ci-runner", monkeypatch)
+        assert (
+            controls.post("/_sandbox/throttle", json={"requests": 1000, "retryAfter": 0}).status_code == 200
+        )
+        try:
+            result = cli("suite", "run", str(path), "--execute", "--junit", str(tmp_path / "junit.xml"))
+        finally:
+            controls.post("/_sandbox/throttle", json={"requests": 0, "retryAfter": 0})
+    assert result.exit_code == 3, result.output
+    assert "INCOMPLETE" in result.stdout
+    assert f"{path}: error: " in result.stderr
+    (case,) = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    assert (case.get("classname"), case.get("name")) == (str(path), "Login T")
+    assert case.find("error") is not None

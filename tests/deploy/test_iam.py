@@ -32,7 +32,13 @@ LOCAL = {"transport", "close", "queue_path", "common_location_path", "bucket"} |
 
 def google_modules() -> dict[str, list[Path]]:
     return {
-        "runtime": sorted([*SRC.glob("infra/*/gcp*.py"), *SRC.glob("infra/documents/firestore*.py")]),
+        "runtime": sorted(
+            [
+                *SRC.glob("infra/*/gcp*.py"),
+                *SRC.glob("infra/documents/firestore*.py"),
+                *SRC.glob("telemetry/gcp*.py"),
+            ]
+        ),
         "bootstrap": sorted(SRC.glob("gcp/bootstrap/*.py")),
     }
 

@@ -15,6 +15,7 @@ from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.infra.documents import DocumentStore, Filter, Op, Query, Remove
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.lifecycle import Needs
+from virtuoso_api.telemetry import active
 
 COLLECTION = "cache"
 _MAX_KEY_LENGTH = 1024
@@ -50,7 +51,9 @@ class CacheService:
             document = await self._store.get(COLLECTION, _doc_id(_check_key(key)))
         except BackendUnavailable:
             logger.warning("cache read is a miss: the store is unavailable")
+            active().metrics.cache.add(1, {"result": "miss"})
             return None
+        active().metrics.cache.add(1, {"result": "miss" if document is None else "hit"})
         return None if document is None else document.data["value"]
 
     async def set(self, key: str, value: Any, *, ttl_seconds: int | None = None) -> bool:

@@ -62,19 +62,27 @@ class RemoteRuns:
     async def status(self, execution_id: int) -> RunView:
         return RunView.model_validate(await self._service.json("GET", f"/runs/{execution_id}"))
 
-    async def wait(self, execution_id: int, *, timeout: float | None, on_update: OnUpdate) -> RunView:
-        """Held answers of at most a minute each, until the run ends or ``timeout`` passes; each
-        answer is progress, as the local poll loop's are."""
+    async def wait(
+        self,
+        execution_id: int,
+        *,
+        timeout: float | None,
+        on_update: OnUpdate,
+        longest: float = _LONGEST_WAIT,
+    ) -> RunView:
+        """Held answers of at most ``longest`` seconds each (a minute; shorter for a bar that should
+        move while the run does), until the run ends or ``timeout`` passes; each answer is
+        progress, as the local poll loop's are."""
         deadline = math.inf if timeout is None else time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
-            hold = max(0.0, min(_LONGEST_WAIT, left))
+            hold = max(0.0, min(longest, left))
             answer = await self._service.json(
                 "GET", f"/runs/{execution_id}", params={"wait": f"{hold:g}"}, timeout=hold + 60
             )
             view = RunView.model_validate(answer)
             on_update(view)
-            if view.verdict is not Verdict.RUNNING or hold < _LONGEST_WAIT:
+            if view.verdict is not Verdict.RUNNING or hold < longest:
                 return view
 
     async def junit(self, views: Sequence[RunView]) -> str:

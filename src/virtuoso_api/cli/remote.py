@@ -6,7 +6,7 @@ opens the stores and Virtuoso itself as before. The answers are the API's models
 local path returns), and the error envelope comes back as the same error classes the local path
 raises, so the output and the exit codes are the same either way.
 
-A command added later (``suite run``) routes the same way: one ``remote_service`` check, one call.
+``suite run`` routes the same way (``_suites_backend.py``): each file a suite job on the service.
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def as_error(response: httpx.Response, server: str) -> VirtuosoApiError:
         403: Forbidden,
         404: NotFound,
         409: Conflict,
+        413: BadRequest,  # a body too large: bad input, as an oversized file is here
         502: UpstreamRejected,
     }
     return kinds.get(status, VirtuosoApiError)(message, details=details)

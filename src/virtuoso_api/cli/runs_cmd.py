@@ -21,8 +21,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from virtuoso_api.cli._runs_backend import RunsBackend
+    from virtuoso_api.cli.remote import RemoteService
     from virtuoso_api.runs import RunView, StartedRuns
+    from virtuoso_api.services import Services
 
 # Heavy imports (the service, pydantic models, rich) happen inside the commands: `--help` stays fast.
 
@@ -231,9 +235,16 @@ def _write(path: Path, text: str) -> None:
         _usage(f"--junit {path}: {exc.strerror or exc}")
 
 
-def _run(work: Any, *, user: str = "cli") -> None:
-    """Run ``work(runs)`` and exit with its code, ``runs`` being the service opened here or the
-    deployed one (``VIRTUOSO_API_SERVER``); errors exit 2 (input, configuration) or 3 (Virtuoso or
+def _run(
+    work: Any,
+    *,
+    user: str = "cli",
+    local: Callable[[Services, str], Any] | None = None,
+    remote: Callable[[RemoteService], Any] | None = None,
+) -> None:
+    """Run ``work(backend)`` and exit with its code, ``backend`` made by ``local`` from the service
+    opened here or by ``remote`` for the deployed one (``VIRTUOSO_API_SERVER``); by default the runs
+    backends (``suite run`` passes its own). Errors exit 2 (input, configuration) or 3 (Virtuoso or
     the service unreachable, anything that stopped the run being followed)."""
     import asyncio
     import logging
@@ -243,6 +254,7 @@ def _run(work: Any, *, user: str = "cli") -> None:
     from virtuoso_api.cli.remote import remote_service
     from virtuoso_api.errors import (
         BackendUnavailable,
+        BadRequest,
         Forbidden,
         InvalidInput,
         Misconfigured,
@@ -255,18 +267,20 @@ def _run(work: Any, *, user: str = "cli") -> None:
     from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
 
     settings = settings_or_exit()
-    remote = remote_service(settings)
-    if remote is not None and user != "cli":
+    make_local: Callable[[Services, str], Any] = local or LocalRuns
+    make_remote: Callable[[RemoteService], Any] = remote or RemoteRuns
+    service = remote_service(settings)
+    if service is not None and user != "cli":
         fail("--user: a deployed service takes the user from VIRTUOSO_API_KEY", RunExit.USAGE)
 
     async def main() -> int:
         code: int
-        if remote is not None:
-            async with remote:
-                code = await work(RemoteRuns(remote))
+        if service is not None:
+            async with service:
+                code = await work(make_remote(service))
             return code
         async with Services.running(settings) as services:
-            code = await work(LocalRuns(services, user))
+            code = await work(make_local(services, user))
             return code
 
     try:
@@ -274,7 +288,15 @@ def _run(work: Any, *, user: str = "cli") -> None:
     except InvalidInput as exc:
         option = "--journey" if exc.field.startswith("journeys[") else exc.field
         fail(f"{option}: {exc.reason}", RunExit.USAGE)
-    except (Misconfigured, NotFound, Unauthorized, Forbidden, UpstreamRejected, VirtuosoNotConfigured) as exc:
+    except (
+        BadRequest,
+        Misconfigured,
+        NotFound,
+        Unauthorized,
+        Forbidden,
+        UpstreamRejected,
+        VirtuosoNotConfigured,
+    ) as exc:
         fail(exc.message, RunExit.USAGE)
     except BackendUnavailable as exc:
         fail(exc.message, RunExit.INCOMPLETE)

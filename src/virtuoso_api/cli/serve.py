@@ -38,12 +38,15 @@ def serve(
     from virtuoso_api.infra.secrets import check_secrets
     from virtuoso_api.kit.clock import SystemClock
     from virtuoso_api.kit.redact import install_filter, with_redaction
+    from virtuoso_api.services.telemetry import check_libraries as check_telemetry
+    from virtuoso_api.telemetry import logs as telemetry_logs
 
     settings = settings_or_exit(host=host, port=port, data_dir=data_dir, virtuoso_sandbox=sandbox or None)
     try:
         check_libraries(settings)
         check_blobs(settings)
         check_secrets(settings, clock=SystemClock())  # the gcp extra, or a local key that fits
+        check_telemetry(settings)
     except Misconfigured as exc:
         fail(exc.message, Exit.USAGE)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -52,6 +55,10 @@ def serve(
     # loggers and the libraries'; uvicorn's loggers do not propagate to it, so its own handlers get
     # the filter through the logging config uvicorn is given below.
     install_filter(logging.getLogger().handlers)
+    json_lines = settings.log_format == "json"
+    telemetry_logs.install(
+        logging.getLogger().handlers, json_lines=json_lines, project_id=settings.gcp_project_id
+    )
     # httpx logs every request it sends at INFO: one line per Virtuoso call would drown the service's
     # own log and cost CPU on every command.
     for name in ("httpx", "httpcore"):
@@ -81,7 +88,9 @@ def serve(
         # Without a bound uvicorn waits for every open request (a long ?wait=, a slow Virtuoso call)
         # before the lifespan's shutdown, and Cloud Run's SIGKILL comes first: nothing is flushed.
         timeout_graceful_shutdown=int(math.ceil(settings.shutdown_drain_seconds)),
-        log_config=with_redaction(LOGGING_CONFIG),
+        log_config=telemetry_logs.with_trace(
+            with_redaction(LOGGING_CONFIG), json_lines=json_lines, project_id=settings.gcp_project_id
+        ),
     )
 
 

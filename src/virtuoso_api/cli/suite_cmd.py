@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 if TYPE_CHECKING:
+    from virtuoso_api.cli._suites_backend import SuiteFile
     from virtuoso_api.suites import Suite, SuiteInvalid
 
 # As in the other command modules, the parser loads when a command runs, not when --help does.
@@ -43,14 +44,25 @@ def _read(path: str) -> tuple[str, bytes]:
 
 
 def _parse(path: str, variables: dict[str, str]) -> Suite | SuiteInvalid:
+    from virtuoso_api.suites import SuiteInvalid
+
+    loaded = _load(path, variables)
+    return loaded if isinstance(loaded, SuiteInvalid) else loaded.suite
+
+
+def _load(path: str, variables: dict[str, str]) -> SuiteFile | SuiteInvalid:
+    """The file parsed, with its text (a deployed service is sent the text and parses it again)."""
+    from virtuoso_api.cli._suites_backend import SuiteFile
     from virtuoso_api.suites import SuiteInvalid, parse_suite
 
     try:
         source, content = _read(path)
-        json_file = source.lower().endswith(".json")
-        return parse_suite(content, source=source, syntax="json" if json_file else None, variables=variables)
+        syntax: Literal["json"] | None = "json" if source.lower().endswith(".json") else None
+        suite = parse_suite(content, source=source, syntax=syntax, variables=variables)
     except SuiteInvalid as exc:
         return exc
+    # parse_suite read these bytes as UTF-8 (a byte-order mark dropped), so this cannot fail.
+    return SuiteFile(suite=suite, text=content.decode("utf-8-sig"), syntax=syntax)
 
 
 def _variables(assignments: list[str] | None) -> dict[str, str]:
@@ -146,14 +158,15 @@ def run(
     variables = _variables(var)
     if dry_run and (execute or junit or project or checkpoint or continue_on_error):
         fail("--dry-run touches nothing: drop --execute, --junit, --project, --checkpoint", Exit.USAGE)
-    results = [_parse(path, variables) for path in files]
+    results = [_load(path, variables) for path in files]
     refused = [result for result in results if isinstance(result, SuiteInvalid)]
     if refused:
         for result in refused:
             for problem in result.problems:
                 err.print(problem.located(result.source))
         fail(f"{len(refused)} of {len(results)} file{'s' if len(results) != 1 else ''} not valid", Exit.USAGE)
-    suites = [result for result in results if not isinstance(result, SuiteInvalid)]
+    loaded = [result for result in results if not isinstance(result, SuiteInvalid)]
+    suites = [file.suite for file in loaded]
     if not dry_run and checkpoint is None:
         _refuse_shared_journeys(suites)
     if dry_run:
@@ -162,7 +175,7 @@ def run(
     from virtuoso_api.cli.suite_run import SuiteRunOptions, run_suites
 
     run_suites(
-        suites,
+        loaded,
         SuiteRunOptions(
             execute=execute,
             project=project,
@@ -171,6 +184,7 @@ def run(
             as_json=as_json,
             junit=junit,
             user=user,
+            variables=variables,
         ),
     )
 

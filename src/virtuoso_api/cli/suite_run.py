@@ -7,83 +7,55 @@ each file's steps go in order. Exit codes as for ``runs``: 0 every file passed (
 ``--execute``, every step is in), 1 a run's tests failed, 2 bad input (a file, an option, an unknown
 project, goal or checkpoint id), 3 a file could not complete (a step refused, Virtuoso unreachable, a
 run that did not finish).
+
+With ``VIRTUOSO_API_SERVER`` and ``VIRTUOSO_API_KEY`` set, each file is sent to the deployed service
+(``POST /api/v1/suites/runs``) and followed there (``_suites_backend.py``): the same progress, the
+same table, ``--json`` and exit codes, the JUnit XML the service writes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from virtuoso_api.cli._suites_backend import SuiteRunOptions
+
 if TYPE_CHECKING:
-    from virtuoso_api.services import Services
-    from virtuoso_api.suites import Suite
+    from virtuoso_api.cli._suites_backend import SuiteFile, SuitesBackend
     from virtuoso_api.suites.results import SuiteRunResult
 
-
-@dataclass(frozen=True)
-class SuiteRunOptions:
-    execute: bool
-    project: str | None
-    checkpoint_id: int | None
-    continue_on_error: bool
-    as_json: bool
-    junit: Path | None
-    user: str
+__all__ = ["SuiteRunOptions", "exit_code", "run_suites"]
 
 
-def run_suites(suites: list[Suite], options: SuiteRunOptions) -> None:
-    from virtuoso_api.cli._runs_backend import LocalRuns
-    from virtuoso_api.cli._runtime import fail
-    from virtuoso_api.cli.runs_cmd import RunExit, _run
+def run_suites(files: list[SuiteFile], options: SuiteRunOptions) -> None:
+    """Run the files here, or through the deployed service (``VIRTUOSO_API_SERVER``): the backend
+    is chosen as for ``runs``, and prints and exits the same either way."""
+    from virtuoso_api.cli._runtime import settings_or_exit
+    from virtuoso_api.cli._suites_backend import LocalSuites, RemoteSuites
+    from virtuoso_api.cli.runs_cmd import _run
 
-    async def work(runs: object) -> int:
-        if not isinstance(runs, LocalRuns):
-            fail("suite run: not yet through a deployed service; unset VIRTUOSO_API_SERVER", RunExit.USAGE)
-        results = await _run_all(runs.services, suites, options)
-        return await _finish(runs.services, results, options)
+    parallelism = settings_or_exit().suite_parallelism
 
-    _run(work)
+    async def work(suites: SuitesBackend) -> int:
+        results = await _run_all(suites, files, options, parallelism)
+        return await _finish(suites, results, options)
+
+    _run(work, user=options.user, local=LocalSuites, remote=RemoteSuites)
 
 
-async def _run_all(services: Services, suites: list[Suite], options: SuiteRunOptions) -> list[SuiteRunResult]:
-    from virtuoso_api.api_keys.models import Principal, Scope
+async def _run_all(
+    backend: SuitesBackend, files: list[SuiteFile], options: SuiteRunOptions, parallelism: int
+) -> list[SuiteRunResult]:
     from virtuoso_api.cli._suite_progress import SuiteProgress
-    from virtuoso_api.history.models import Source
-    from virtuoso_api.kit.ids import new_id
-    from virtuoso_api.suites.placement import Lookups, PlacementOptions
-    from virtuoso_api.suites.runner import DirectSink, RunOptions, SuiteRunner
 
-    settings = services.settings
-    caller = Principal(key_id="cli", user_id=options.user, name="cli", scopes=frozenset(Scope))
-    runner = SuiteRunner(
-        lookups=Lookups(services.virtuoso.client),
-        runs=services.runs,
-        clock=services.clock,
-        caller=caller,
-        source=Source.CLI,
-    )
-    run_options = RunOptions(
-        execute=options.execute,
-        continue_on_error=True if options.continue_on_error else None,
-        placement=PlacementOptions(
-            project=options.project,
-            checkpoint_id=options.checkpoint_id,
-            default_project=settings.suite_default_project,
-        ),
-    )
-    slots = asyncio.Semaphore(settings.suite_parallelism)
+    slots = asyncio.Semaphore(parallelism)
+    with SuiteProgress([file.suite for file in files]) as progress:
 
-    with SuiteProgress(suites) as progress:
-
-        async def one(index: int, suite: Suite) -> SuiteRunResult:
+        async def one(index: int, file: SuiteFile) -> SuiteRunResult:
             async with slots:
-                result = runner.new_result(suite, new_id("suite"), run_options)
-                sink = DirectSink(services.commands, caller, Source.CLI)
-                return await runner.run(suite, result, run_options, sink, progress.observer(index))
+                return await backend.run(file, options, progress.observer(index))
 
-        return list(await asyncio.gather(*(one(index, suite) for index, suite in enumerate(suites))))
+        return list(await asyncio.gather(*(one(index, file) for index, file in enumerate(files))))
 
 
 def exit_code(results: list[SuiteRunResult]) -> int:
@@ -107,19 +79,18 @@ def _refused_input(result: SuiteRunResult) -> bool:
     return result.placement is None and error.get("status") in (400, 404, 422)
 
 
-async def _finish(services: Services, results: list[SuiteRunResult], options: SuiteRunOptions) -> int:
+async def _finish(backend: SuitesBackend, results: list[SuiteRunResult], options: SuiteRunOptions) -> int:
     from virtuoso_api.cli._runtime import err, out, print_json
     from virtuoso_api.cli.runs_cmd import _write
-    from virtuoso_api.suites.junit import suite_junit
 
     for result in results:
         for warning in result.warnings:
             err.print(f"{warning} (warning)")
         if result.error is not None:
             err.print(f"{result.source}: error: {result.error.get('message', result.error.get('type'))}")
-    reports = [await _publish_report(services, result) for result in results]
+    reports = [await backend.report(result) for result in results]
     if options.junit is not None:
-        _write(options.junit, await suite_junit(services.runs, results))
+        _write(options.junit, await backend.junit(results))
     if options.as_json:
         documents = [
             result.cli_json() | ({"report": link} if link else {})
@@ -134,19 +105,6 @@ async def _finish(services: Services, results: list[SuiteRunResult], options: Su
         if options.junit is not None:
             err.print(f"JUnit XML written to {options.junit}")
     return exit_code(results)
-
-
-async def _publish_report(services: Services, result: SuiteRunResult) -> str | None:
-    """The suite run's report, published as a suite job publishes it; its signed HTML link. A report
-    that cannot be written is said, and never changes the run's exit code."""
-    from virtuoso_api.cli._runtime import err
-    from virtuoso_api.reports.from_suite import suite_report
-
-    try:
-        return (await services.reports.publish(suite_report(result)))["html"]
-    except Exception as exc:  # the run happened: its outcome stands without the report
-        err.print(f"{result.source}: the report could not be written ({type(exc).__name__}: {exc})")
-        return None
 
 
 def _print_summary(results: list[SuiteRunResult]) -> None:

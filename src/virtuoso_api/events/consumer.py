@@ -13,8 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from opentelemetry.trace import SpanKind
+
 from virtuoso_api.errors import BackendUnavailable
 from virtuoso_api.infra.events import EventBus, Received, SubscriptionSpec, UnknownSubscription
+from virtuoso_api.telemetry import active, span
+from virtuoso_api.telemetry.instruments import consumer_label
+from virtuoso_api.telemetry.propagation import mark_failed
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +48,7 @@ class Consumer:
         self._concurrency = concurrency
         self._batch = batch
         self._ready = False
+        self._label = consumer_label(spec.name)
         self.handled = 0  # messages handled and acked: a counter tests and benchmarks read
         self.failed = 0
 
@@ -83,6 +89,21 @@ class Consumer:
         return len(done)
 
     async def _one(self, item: Received) -> bool:
+        # The handler's work (a webhook's delivery) continues the trace of what published the message.
+        with span(
+            f"consume {self._label}",
+            traceparent=item.message.attributes.get("traceparent"),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.message.id": item.message.id, "messaging.consumer": self._label},
+        ) as current:
+            handled = await self._handled(item)
+            if not handled:
+                mark_failed(current, "the handler failed; the message comes again")
+        outcome = "acked" if handled else "nacked"
+        active().metrics.consumed.add(1, {"consumer": self._label, "outcome": outcome})
+        return handled
+
+    async def _handled(self, item: Received) -> bool:
         try:
             await self._handle(item)
         except Exception:

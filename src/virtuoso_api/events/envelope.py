@@ -31,6 +31,10 @@ class Event(BaseModel):
     dataschema: str
     owner: str
     correlationid: str | None = None
+    traceparent: str | None = Field(
+        default=None,
+        description="W3C trace context of the work that published it (CloudEvents distributed tracing)",
+    )
     data: dict[str, Any]
 
     def to_json(self) -> bytes:

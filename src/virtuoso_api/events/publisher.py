@@ -22,6 +22,7 @@ from virtuoso_api.infra.events import EventBus, Message
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.correlation import correlation_id
 from virtuoso_api.kit.ids import new_id
+from virtuoso_api.telemetry import active, current_traceparent
 
 if TYPE_CHECKING:
     # For types only: the outbox and the documents package import each other, and which comes first
@@ -44,6 +45,8 @@ def event_id_for(dedupe_key: str) -> str:
 
 def to_message(event: Event) -> Message:
     attributes = {"type": event.type.value, "owner": event.owner}
+    if event.traceparent:  # the consumer's span continues the publisher's trace
+        attributes["traceparent"] = event.traceparent
     return Message(event.id, event.to_json(), attributes, event.ordering_key)
 
 
@@ -91,6 +94,7 @@ class EventPublisher:
             dataschema=schema_uri(kind),
             owner=owner,
             correlationid=correlation if correlation is not None else correlation_id.get(),
+            traceparent=current_traceparent(),
             data=checked.model_dump(mode="json", exclude_none=True),
         )
 
@@ -110,6 +114,7 @@ class EventPublisher:
         )
         await self._channel.deliver(event.model_dump(mode="json"))
         self.published += 1
+        active().metrics.event(event.type.value, event.data)  # commands, sessions, jobs, runs...
         return event
 
     async def publish_or_log(

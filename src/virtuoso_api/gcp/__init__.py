@@ -1,6 +1,6 @@
 """The seed's Python API: ``from virtuoso_api.gcp import get_firestore_client`` (and
 ``get_cloud_tasks_client``, ``get_secret_manager_client``, ``get_pubsub_client``,
-``get_cloud_storage_client``).
+``get_cloud_storage_client``, ``get_monitoring_client``).
 
 Each getter returns one lazily built client per process. It works whatever the flags say: with
 ``USE_FIRESTORE`` off the same calls use the embedded SQLite store, with ``USE_CLOUD_TASKS`` off the
@@ -20,6 +20,11 @@ from virtuoso_api.gcp.cloud_tasks_client import (
     get_cloud_tasks_client,
 )
 from virtuoso_api.gcp.firestore_client import FirestoreClient, close_firestore_client, get_firestore_client
+from virtuoso_api.gcp.monitoring_client import (
+    MonitoringClient,
+    close_monitoring_client,
+    get_monitoring_client,
+)
 from virtuoso_api.gcp.pubsub_client import PubSubClient, close_pubsub_client, get_pubsub_client
 from virtuoso_api.gcp.secret_manager_client import (
     SecretManagerClient,
@@ -35,16 +40,19 @@ __all__ = [
     "get_cloud_storage_client",
     "CloudTasksClient",
     "FirestoreClient",
+    "MonitoringClient",
     "PubSubClient",
     "SecretManagerClient",
     "SecretType",
     "VirtuosoCredentials",
     "close_cloud_tasks_client",
     "close_firestore_client",
+    "close_monitoring_client",
     "close_pubsub_client",
     "close_secret_manager_client",
     "get_cloud_tasks_client",
     "get_firestore_client",
+    "get_monitoring_client",
     "get_pubsub_client",
     "get_secret_manager_client",
 ]

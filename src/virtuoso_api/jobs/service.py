@@ -20,6 +20,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.trace import SpanKind
 from pydantic import TypeAdapter
 
 from virtuoso_api.api_keys.models import Principal, Scope
@@ -57,6 +58,8 @@ from virtuoso_api.kit.ids import new_id
 from virtuoso_api.kit.lifecycle import Needs, PeriodicJob
 from virtuoso_api.kit.redact import redact
 from virtuoso_api.kit.timestamps import format_timestamp
+from virtuoso_api.telemetry import active, current_traceparent, span
+from virtuoso_api.telemetry.propagation import mark_failed
 
 if TYPE_CHECKING:
     from virtuoso_api.jobs.models import AsyncBatchRequest, AsyncCommandRequest, JobStats, Scheduling
@@ -162,10 +165,13 @@ class JobService:
             await self._store.create(COLLECTION, job_id, job.model_dump(mode="json"), expires_at=now + KEEP)
         except DocumentAlreadyExists:  # an earlier submission with this key got this far
             job = await self._load(job_id)
+        payload = {"job_id": job_id}
+        if traceparent := current_traceparent():  # the handler's span continues the submitter's trace
+            payload["traceparent"] = traceparent
         task = NewTask(
             name=job_id,
             kind=kind.value,
-            payload={"job_id": job_id},
+            payload=payload,
             priority=scheduling.priority,
             delay_seconds=scheduling.delay_seconds,
         )
@@ -244,8 +250,18 @@ class JobService:
         job's commands and runs publish carries the job's id as its correlation id."""
         job_id = str(delivery.payload.get("job_id", ""))
         correlated = correlation_id.set(job_id)
+        traceparent = delivery.payload.get("traceparent")
         try:
-            return await self._handle(job_id, delivery)
+            with span(
+                f"job {delivery.kind}",
+                traceparent=traceparent if isinstance(traceparent, str) else None,
+                kind=SpanKind.CONSUMER,
+                attributes={"job.id": job_id, "job.attempt": delivery.attempt, "job.kind": delivery.kind},
+            ) as current:
+                outcome = await self._handle(job_id, delivery)
+                if isinstance(outcome, RetryLater):
+                    mark_failed(current, outcome.error)
+                return outcome
         finally:
             correlation_id.reset(correlated)
 
@@ -292,6 +308,9 @@ class JobService:
         return Job.model_validate(document.data)
 
     async def _attempt_failed(self, job_id: str, delivery: Delivery, exc: Exception) -> TaskOutcome:
+        if not isinstance(exc, VirtuosoApiError):  # a bug, not "not now": the error log should show it
+            context = {"job_id": job_id, "job_kind": delivery.kind, "attempt": delivery.attempt}
+            active().report_error(exc, context, where="task")
         error = error_of(exc)
         message = redact(str(error.get("message", "")))
         try:

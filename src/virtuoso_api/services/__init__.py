@@ -43,6 +43,7 @@ from virtuoso_api.runs.normalise import ui_base_for
 from virtuoso_api.secrets import SecretsService
 from virtuoso_api.services.blobs import build_blobs
 from virtuoso_api.services.secrets import build_secrets_service
+from virtuoso_api.services.telemetry import build_telemetry, record_queue_depths
 from virtuoso_api.services.virtuoso import VirtuosoConnection, build_virtuoso
 from virtuoso_api.sessions.service import SessionService
 from virtuoso_api.storage import StorageService
@@ -50,6 +51,7 @@ from virtuoso_api.storage.logs_export import LogExporter
 from virtuoso_api.suites.job import SuiteJob
 from virtuoso_api.suites.service import SuiteService
 from virtuoso_api.suites.store import SuiteRuns
+from virtuoso_api.telemetry import DISABLED, Telemetry
 from virtuoso_api.webhooks.service import WebhookService
 
 __all__ = ["Capabilities", "Services", "VirtuosoConnection"]
@@ -57,6 +59,7 @@ __all__ = ["Capabilities", "Services", "VirtuosoConnection"]
 logger = logging.getLogger(__name__)
 
 _CLEANUP_EVERY_SECONDS = 600
+_GAUGES_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class Capabilities:
     virtuoso: VirtuosoConnection
     tasks: Tasks
     blobs: BlobStore
+    telemetry: Telemetry
 
 
 @dataclass
@@ -96,6 +100,7 @@ class Services:
     log_exporter: LogExporter
     suites: SuiteService
     needs: list[Needs] = field(default_factory=list)
+    telemetry: Telemetry = field(default_factory=lambda: DISABLED)
 
     @property
     def documents(self) -> DocumentStore:
@@ -113,6 +118,8 @@ class Services:
         clock = clock or SystemClock()
         async with contextlib.AsyncExitStack() as stack:
             enter = stack.enter_async_context
+            # First: every capability built after it is traced and counted, and it closes last.
+            telemetry = await enter(build_telemetry(settings))
             outbox = await enter(build_outbox(settings, clock=clock))
             documents = await enter(build_documents(settings, clock=clock, outbox=outbox))
             events = await enter(build_events(settings, clock=clock))
@@ -120,7 +127,7 @@ class Services:
             virtuoso = await enter(build_virtuoso(settings, clock=clock, secrets=secrets))
             tasks = await enter(build_tasks(settings, clock=clock, outbox=outbox))
             blobs = await enter(build_blobs(settings, clock=clock, secrets=secrets))
-            built = Capabilities(outbox, documents, events, secrets, virtuoso, tasks, blobs)
+            built = Capabilities(outbox, documents, events, secrets, virtuoso, tasks, blobs, telemetry)
             services = cls._wire(settings, clock, built)
             stack.push_async_callback(services._shut_down)
             if background:
@@ -235,6 +242,7 @@ class Services:
             events.needs(),
             webhooks.needs(),
             suites.needs(),
+            _telemetry_needs(built.telemetry, built.tasks),
         ]
         return cls(
             settings=settings,
@@ -259,6 +267,7 @@ class Services:
             log_exporter=log_exporter,
             suites=suites,
             needs=needs,
+            telemetry=built.telemetry,
         )
 
     def expiring_collections(self) -> tuple[str, ...]:
@@ -305,6 +314,14 @@ class Services:
                 total += count
             removed[collection] = total
         return removed
+
+
+def _telemetry_needs(telemetry: Telemetry, tasks: Tasks) -> Needs:
+    """The queue depths read for the metrics (before each scrape, and for the exporters every 30 s)."""
+    record_queue_depths(telemetry, tasks)
+    if not telemetry.refreshers:
+        return Needs()
+    return Needs(periodic=(PeriodicJob("read the metrics' gauges", _GAUGES_SECONDS, telemetry.refresh),))
 
 
 async def _logged(job: object) -> None:

@@ -30,6 +30,7 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.lifecycle import Needs
 from virtuoso_api.secrets import SecretsService, SecretType
 from virtuoso_api.secrets.virtuoso_credentials import VirtuosoCredentials, VirtuosoCredentialsSource
+from virtuoso_api.telemetry import instrument_httpx
 from virtuoso_api.virtuoso import VirtuosoClient, build_virtuoso_http, virtuoso_remote
 from virtuoso_api.virtuoso.unconfigured import unconfigured_client
 
@@ -113,6 +114,7 @@ async def build_virtuoso(
     else:
         client, http = unconfigured_client()
         connection = VirtuosoConnection("unconfigured", client, "")
+    instrument_httpx(http)  # a span per Virtuoso call, and the trace's traceparent sent with it
     try:
         yield connection
     finally:

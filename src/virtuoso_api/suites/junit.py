@@ -9,6 +9,9 @@ from virtuoso_api.runs import RunService
 from virtuoso_api.runs.junit import JunitCase
 from virtuoso_api.suites.results import SuiteRunResult, SuiteStatus
 
+#: The name of the test suite of file cases (one per suite file), first in every report.
+SUITE_CASES = "Virtuoso API suites"
+
 _OUTCOME = {
     SuiteStatus.ADDED: "PASS",
     SuiteStatus.PASSED: "PASS",
@@ -50,4 +53,4 @@ def _message(result: SuiteRunResult) -> str | None:
 async def suite_junit(runs: RunService, results: Sequence[SuiteRunResult]) -> str:
     views = [result.run for result in results if result.run is not None]
     cases = [file_case(result) for result in results]
-    return await runs.junit(views, cases=cases, cases_name="Virtuoso API suites")
+    return await runs.junit(views, cases=cases, cases_name=SUITE_CASES)

@@ -18,13 +18,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import httpx
+from opentelemetry.trace import SpanKind
 from standardwebhooks.webhooks import Webhook
 
 from virtuoso_api import __version__
 from virtuoso_api.kit.redact import redact
+from virtuoso_api.telemetry import inject_into, span
+from virtuoso_api.telemetry.propagation import mark_failed
 from virtuoso_api.webhooks.targets import Target, TargetRefused, parse_target, resolve
 
 USER_AGENT: Final = f"virtuoso-api-webhooks/{__version__}"
@@ -81,6 +84,24 @@ class WebhookSender:
             **sign(secrets, message_id=message_id, at=at, body=body),
         }
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        with span(
+            "webhook POST", kind=SpanKind.CLIENT, attributes={"server.address": target.host}
+        ) as current:
+            inject_into(headers)  # the receiver can continue the trace of the event it gets
+            result = await self._post(target, address, headers, extensions, body, started)
+            if result.error is not None:
+                mark_failed(current, result.error)
+            return result
+
+    async def _post(
+        self,
+        target: Target,
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+        headers: dict[str, str],
+        extensions: dict[str, Any],
+        body: str,
+        started: float,
+    ) -> AttemptResult:
         request = self._http.build_request(
             "POST",
             _pinned_url(target, address),

@@ -88,10 +88,14 @@ class CloudTasksQueue:
         if self._created.get(name, max_age=_REMEMBER):
             return False
         url = self.target_url(task.kind)
+        headers = {"Content-Type": "application/json"}
+        traceparent = task.payload.get("traceparent")
+        if isinstance(traceparent, str):  # the push's request span joins the submitter's trace
+            headers["traceparent"] = traceparent
         request = tasks_v2.HttpRequest(
             url=url,
             http_method=tasks_v2.HttpMethod.POST,
-            headers={"Content-Type": "application/json"},
+            headers=headers,
             body=json.dumps(task.payload, separators=(",", ":")).encode(),
             oidc_token=tasks_v2.OidcToken(service_account_email=self._email, audience=url),
         )
