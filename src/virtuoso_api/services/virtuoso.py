@@ -30,7 +30,7 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.lifecycle import Needs
 from virtuoso_api.secrets import SecretsService, SecretType
 from virtuoso_api.secrets.virtuoso_credentials import VirtuosoCredentials, VirtuosoCredentialsSource
-from virtuoso_api.virtuoso import VirtuosoClient, build_virtuoso_http, virtuoso_remote
+from virtuoso_api.virtuoso import Transport, VirtuosoClient, build_virtuoso_http, virtuoso_remote
 from virtuoso_api.virtuoso.unconfigured import unconfigured_client
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ async def build_virtuoso(
         attempts=settings.virtuoso_retry_attempts,
         cooldown_seconds=settings.breaker_cooldown_seconds,
     )
-    http: httpx.AsyncClient
+    http: Transport | httpx.AsyncClient
     if settings.virtuoso_sandbox:
         from virtuoso_api.sandbox import BASE_PATH, DEFAULT_TOKEN, SEED, create_sandbox_app
 

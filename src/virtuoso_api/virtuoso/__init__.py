@@ -6,6 +6,7 @@ step = await client.append_step(1001, ParsedStep(action=StepAction.NAVIGATE, val
 """
 
 from virtuoso_api.virtuoso._http import build_virtuoso_http, virtuoso_remote
+from virtuoso_api.virtuoso._transport import Transport
 from virtuoso_api.virtuoso.client import VirtuosoClient
 from virtuoso_api.virtuoso.errors import (
     VirtuosoAuthFailed,
@@ -17,6 +18,7 @@ from virtuoso_api.virtuoso.errors import (
 )
 
 __all__ = [
+    "Transport",
     "VirtuosoAuthFailed",
     "VirtuosoClient",
     "VirtuosoError",
