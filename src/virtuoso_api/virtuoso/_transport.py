@@ -5,8 +5,10 @@ per call of this process): aiohttp's connection pool and HTTP/1.1 parser are wri
 their bookkeeping out of Python, where httpx spends most of its time per call in httpcore's pool
 (assigning requests to connections, asking each pooled connection whether its socket is still
 readable) and in its layered request and response models. On this 2-core machine one step POST cost
-about a third of the CPU through aiohttp that it cost through httpx; through the service a step
-command cost ~1 ms less CPU of ~4-5 ms (figures in the README's performance section).
+a quarter to a third of the CPU through aiohttp that it cost through httpx (0.33-0.48 ms against
+1.42-1.62 ms), and when only the transport changed, a step command through the service went from
+5.7-5.9 ms of CPU to 2.0-2.6 ms at concurrency 8 (``bench/throughput.py``; the README's performance
+section has the figures).
 
 httpx stays where no socket is involved: the in-process sandbox (``serve --sandbox``, through
 ``httpx.ASGITransport``), the unconfigured client, and tests that script an upstream as an ASGI app.
@@ -147,7 +149,7 @@ class AiohttpTransport:
             timeout=aiohttp.ClientTimeout(
                 total=None, connect=self.timeout, sock_connect=self.timeout, sock_read=self.timeout
             ),
-            # Bodies and headers are ours to set: no default User-Agent guessing, no cookie jar.
+            # No cookies kept between calls: Virtuoso's API authenticates by token, as with httpx.
             cookie_jar=aiohttp.DummyCookieJar(),
             raise_for_status=False,
             trust_env=False,  # the environment's proxy is read once (__init__)
