@@ -149,8 +149,8 @@ class AiohttpTransport:
             timeout=aiohttp.ClientTimeout(
                 total=None, connect=self.timeout, sock_connect=self.timeout, sock_read=self.timeout
             ),
-            # No cookies kept between calls: Virtuoso's API authenticates by token, as with httpx.
-            cookie_jar=aiohttp.DummyCookieJar(),
+            # aiohttp's default cookie jar, as httpx kept one: a load balancer's session cookie (if
+            # Virtuoso's sets one) is sent back as before.
             raise_for_status=False,
             trust_env=False,  # the environment's proxy is read once (__init__)
             auto_decompress=True,
