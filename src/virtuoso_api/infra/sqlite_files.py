@@ -97,6 +97,11 @@ class GuardedConnection:
         self, work: Callable[[sqlite3.Connection], T], *, write: bool = False, quick: bool = False
     ) -> T:
         """``work(connection)``, in an :func:`immediate` transaction when it writes."""
+        if quick and not (write and self._fsyncs):
+            # One pass of the event loop first, as the thread hand-off gave: a chain of quick calls
+            # (a batch into the in-process sandbox, which never waits on a socket) must not hold the
+            # loop from every other request until it ends.
+            await asyncio.sleep(0)
         if quick and not (write and self._fsyncs) and self._in_use.acquire(blocking=False):
             try:
                 result = self._call(work, write)
