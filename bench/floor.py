@@ -37,8 +37,8 @@ def create_floor_app(upstream: str, token: str) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Same construction as the service's Virtuoso client (build_virtuoso_http): httpx defaults,
-        # a 30 s timeout, so the floor's connection pool behaves like the service's.
+        # httpx with its defaults and a 30 s timeout, as the issue defines the floor (and as the
+        # service's client was built before it moved to aiohttp: see virtuoso/_transport.py).
         async with httpx.AsyncClient(
             base_url=upstream, timeout=30.0, headers={"Authorization": f"Bearer {token}"}
         ) as http:

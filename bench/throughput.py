@@ -72,17 +72,25 @@ function setup(thread)
   thread:set("offset", #threads * 7)
   table.insert(threads, thread)
 end
-function init(args) non2xx = 0; counter = offset or 0 end
+function init(args) non2xx = 0; first_bad = ""; counter = offset or 0 end
 function request()
   counter = counter + 1
   return wrk.format(nil, nil, nil, bodies[(counter % #bodies) + 1])
 end
 function response(status, headers, body)
-  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+    -- The first refusal of each thread, so a failed run says what went wrong.
+    if first_bad == "" then first_bad = status .. " " .. string.gsub(string.sub(body, 1, 300), "\\n", " ") end
+  end
 end
 function done(summary, latency, requests)
   local bad = 0
-  for _, thread in ipairs(threads) do bad = bad + thread:get("non2xx") end
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("non2xx")
+    local sample = thread:get("first_bad")
+    if sample ~= "" then io.write("REFUSED " .. sample .. "\\n") end
+  end
   local e = summary.errors
   io.write(string.format(
     'BENCH {"requests": %d, "duration_us": %d, "non2xx": %d, "socket_errors": %d, ' ..
@@ -192,6 +200,8 @@ class Round:
     p99_ms: float
     server_cpu: float
     sandbox_cpu: float
+    #: The first non-2xx answer of each wrk thread (status and the start of the body).
+    refused: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -311,6 +321,9 @@ class Bench:
             p99_ms=result["p99_us"] / 1000,
             server_cpu=after[0] - before[0],
             sandbox_cpu=after[1] - before[1],
+            refused=[
+                x.removeprefix("REFUSED ") for x in done.stdout.splitlines() if x.startswith("REFUSED ")
+            ],
         )
 
 
@@ -487,7 +500,8 @@ def run(options: argparse.Namespace) -> int:
 
         print(f"\nservice RSS after the load: {rss_mib(server.pid):.1f} MiB", flush=True)
         if options.profile is not None:
-            print(profile(bench, service, 8, options.profile_seconds, options.profile), flush=True)
+            connections = options.profile_concurrency
+            print(profile(bench, service, connections, options.profile_seconds, options.profile), flush=True)
 
         failed = [
             f"{side.name} at concurrency {c}: {sum(r.non2xx for r in rs)} non-2xx, "
@@ -496,6 +510,16 @@ def run(options: argparse.Namespace) -> int:
             for c, rs in side.rounds.items()
             if any(r.non2xx or r.socket_errors for r in rs)
         ]
+        refusals = sorted(
+            {
+                answer
+                for side in (floor, service)
+                for rs in side.rounds.values()
+                for r in rs
+                for answer in r.refused
+            }
+        )
+        failed += [f"answered {answer}" for answer in refusals[:5]]
         if failed:
             raise BenchError("rounds had failures, so the figures above do not count: " + "; ".join(failed))
     return 0
@@ -517,6 +541,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ready-runs", type=int, default=3, help="timed starts of serve (3)")
     parser.add_argument("--profile", type=Path, help="also record the service with py-spy into this file")
     parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument("--profile-concurrency", type=int, default=8, help="connections while profiling (8)")
     options = parser.parse_args(argv)
     if options.rounds < 1 or options.duration <= 0 or min(options.concurrency) < 1:
         parser.error("--rounds, --duration and --concurrency must be positive")

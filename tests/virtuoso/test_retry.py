@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
+import asyncio
+
 import pytest
 
 from tests.virtuoso._upstream import Answer, Upstream, closed_port, count_pending_connections, silent_listener
@@ -115,6 +116,39 @@ async def test_a_get_that_timed_out_is_retried(waits: RecordingWait) -> None:
 
 
 async def test_build_virtuoso_http_keeps_the_api_prefix() -> None:
-    async with build_virtuoso_http("http://127.0.0.1:1/api", timeout=4.0) as http:
-        assert str(http.build_request("GET", "/projects").url) == "http://127.0.0.1:1/api/projects"
-        assert http.timeout == httpx.Timeout(4.0)
+    async with build_virtuoso_http("http://127.0.0.1:1/api/", timeout=4.0) as http:
+        assert http.url("/projects") == "http://127.0.0.1:1/api/projects"
+        assert http.timeout == 4.0
+
+
+async def test_a_redirect_is_not_followed_so_the_token_stays_with_virtuoso() -> None:
+    """Over the network (aiohttp) as over httpx before it: a 3xx is an answer, never a second request
+    carrying the bearer token to wherever ``Location`` points."""
+    elsewhere: list[bytes] = []
+
+    async def other_host(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        elsewhere.append(await reader.read(65536))
+        writer.close()
+
+    async def redirecting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        target = f"http://127.0.0.1:{other_port}/stolen"
+        writer.write(f"HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n".encode())
+        await writer.drain()
+        writer.close()
+
+    other = await asyncio.start_server(other_host, "127.0.0.1", 0)
+    other_port = other.sockets[0].getsockname()[1]
+    virtuoso = await asyncio.start_server(redirecting, "127.0.0.1", 0)
+    port = virtuoso.sockets[0].getsockname()[1]
+    try:
+        async with build_virtuoso_http(f"http://127.0.0.1:{port}/api", timeout=2.0) as http:
+            client = VirtuosoClient(http, token=TOKEN, org_id=1)
+            with pytest.raises(VirtuosoRejected) as caught:
+                await client.get_step(9)
+    finally:
+        for server in (virtuoso, other):
+            server.close()
+            await server.wait_closed()
+    assert caught.value.upstream_status == 302
+    assert elsewhere == []

@@ -26,7 +26,9 @@ def serve(
 ) -> None:
     """Run the service (embedded defaults: SQLite in the data folder, no cloud account needed)."""
     # Imported here, not at the top: the app, uvicorn and the stores take most of a second to load,
-    # and `virtuoso-api --help` (or any other command) must not pay for them.
+    # and `virtuoso-api --help` (or any other command) must not pay for them; asyncio too (it brings
+    # ssl and sockets), which nothing else `--help` loads needs.
+
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 

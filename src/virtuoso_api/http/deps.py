@@ -36,6 +36,9 @@ class StateKey(Generic[T]):
             raise ServiceUnavailable("the service is starting or stopping; retry shortly") from None
         return value
 
-    def get(self, request: Request) -> T:
-        """As a FastAPI dependency: ``Annotated[SessionService, Depends(SESSIONS.get)]``."""
+    async def get(self, request: Request) -> T:
+        """As a FastAPI dependency: ``Annotated[SessionService, Depends(SESSIONS.get)]``.
+
+        A coroutine though it never waits: FastAPI runs a plain function dependency in its thread
+        pool, and that hop (three per command request) cost more than the rest of the dependencies."""
         return self.of(request.app)

@@ -12,7 +12,8 @@ from virtuoso_api.sandbox.errors import SandboxError
 from virtuoso_api.sandbox.state import SandboxState
 
 
-def get_state(request: Request) -> SandboxState:
+async def get_state(request: Request) -> SandboxState:
+    # A coroutine: FastAPI would run a plain function in its thread pool, once per request.
     state: SandboxState = request.app.state.sandbox
     return state
 

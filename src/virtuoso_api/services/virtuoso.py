@@ -30,8 +30,15 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.lifecycle import Needs
 from virtuoso_api.secrets import SecretsService, SecretType
 from virtuoso_api.secrets.virtuoso_credentials import VirtuosoCredentials, VirtuosoCredentialsSource
-from virtuoso_api.telemetry import instrument_httpx
-from virtuoso_api.virtuoso import VirtuosoClient, build_virtuoso_http, virtuoso_remote
+from virtuoso_api.telemetry import active
+from virtuoso_api.telemetry.virtuoso_calls import TracedTransport
+from virtuoso_api.virtuoso import (
+    Transport,
+    VirtuosoClient,
+    as_transport,
+    build_virtuoso_http,
+    virtuoso_remote,
+)
 from virtuoso_api.virtuoso.unconfigured import unconfigured_client
 
 logger = logging.getLogger(__name__)
@@ -84,7 +91,7 @@ async def build_virtuoso(
         attempts=settings.virtuoso_retry_attempts,
         cooldown_seconds=settings.breaker_cooldown_seconds,
     )
-    http: httpx.AsyncClient
+    http: Transport | httpx.AsyncClient
     if settings.virtuoso_sandbox:
         from virtuoso_api.sandbox import BASE_PATH, DEFAULT_TOKEN, SEED, create_sandbox_app
 
@@ -96,29 +103,34 @@ async def build_virtuoso(
             timeout=settings.virtuoso_timeout_seconds,
         )
         org_id = settings.virtuoso_org_id or SEED.organization_id
-        client = VirtuosoClient(http, token=DEFAULT_TOKEN, org_id=org_id, remote=remote)
+        client = VirtuosoClient(_traced(http), token=DEFAULT_TOKEN, org_id=org_id, remote=remote)
         connection = VirtuosoConnection("sandbox", client, "/sandbox" + BASE_PATH, sandbox_app=app)
     elif settings.virtuoso_api_token is not None:
         base_url = str(settings.virtuoso_base_url).rstrip("/")
         http = build_virtuoso_http(base_url, timeout=settings.virtuoso_timeout_seconds)
         token = settings.virtuoso_api_token.get_secret_value()
-        client = VirtuosoClient(http, token=token, org_id=settings.virtuoso_org_id, remote=remote)
+        client = VirtuosoClient(_traced(http), token=token, org_id=settings.virtuoso_org_id, remote=remote)
         connection = VirtuosoConnection("virtuoso", client, base_url)
     elif secrets is not None and await _secret_expected(settings, secrets):
         base_url = str(settings.virtuoso_base_url).rstrip("/")
         http = build_virtuoso_http(base_url, timeout=settings.virtuoso_timeout_seconds)
         source = VirtuosoCredentialsSource(secrets, clock=clock)
-        client = VirtuosoClient(http, token=source, org_id=settings.virtuoso_org_id, remote=remote)
+        client = VirtuosoClient(_traced(http), token=source, org_id=settings.virtuoso_org_id, remote=remote)
         source.on_loaded = functools.partial(_use_org_id, client, settings)
         connection = VirtuosoConnection("virtuoso", client, base_url, credentials=source)
     else:
         client, http = unconfigured_client()
         connection = VirtuosoConnection("unconfigured", client, "")
-    instrument_httpx(http)  # a span per Virtuoso call, and the trace's traceparent sent with it
     try:
         yield connection
     finally:
         await http.aclose()
+
+
+def _traced(http: Transport | httpx.AsyncClient) -> Transport:
+    """A span per Virtuoso call and the trace's ``traceparent`` sent with it, when telemetry is on."""
+    transport = as_transport(http)
+    return TracedTransport(transport) if active().enabled else transport
 
 
 async def _secret_expected(settings: Settings, secrets: SecretsService) -> bool:

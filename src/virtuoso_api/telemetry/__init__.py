@@ -9,9 +9,6 @@ Error Reporting (``gcp_operations.py``). Code records through :func:`active`.
 
 from __future__ import annotations
 
-import httpx
-from opentelemetry.metrics import NoOpMeterProvider
-
 from virtuoso_api.telemetry.errors import ErrorReport, ErrorReporting, LocalErrorLog
 from virtuoso_api.telemetry.instruments import Instruments
 from virtuoso_api.telemetry.propagation import current_traceparent, inject_into, span
@@ -28,19 +25,5 @@ __all__ = [
     "active",
     "current_traceparent",
     "inject_into",
-    "instrument_httpx",
     "span",
 ]
-
-
-def instrument_httpx(client: httpx.AsyncClient) -> None:
-    """Spans for ``client``'s requests and ``traceparent`` on them (OpenTelemetry's httpx
-    instrumentation), when telemetry is on; its own metrics are left out (the service's are enough)."""
-    telemetry = active()
-    if not telemetry.enabled or telemetry.tracer_provider is None:
-        return
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-
-    HTTPXClientInstrumentor.instrument_client(
-        client, tracer_provider=telemetry.tracer_provider, meter_provider=NoOpMeterProvider()
-    )

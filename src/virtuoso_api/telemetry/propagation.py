@@ -1,10 +1,11 @@
 """One trace across the service's hops: W3C ``traceparent`` into tasks, events and webhooks, and back.
 
-HTTP requests carry the context in headers (the middleware reads them, the httpx instrumentation
-writes them). Work that leaves the request (a job's task, an event on the bus, a webhook delivery made
-by the consumer later) carries the ``traceparent`` string in its own record: the task's payload and
-Cloud Tasks' request headers, the event envelope (CloudEvents' distributed-tracing extension) and
-the message's attributes. The side that picks the work up starts its span as a child of that context.
+HTTP requests carry the context in headers (the middleware reads them, ``virtuoso_calls.py``
+writes them on Virtuoso calls). Work that leaves the request (a job's task, an event on the bus, a
+webhook delivery made by the consumer later) carries the ``traceparent`` string in its own record:
+the task's payload and Cloud Tasks' request headers, the event envelope (CloudEvents'
+distributed-tracing extension) and the message's attributes. The side that picks the work up
+starts its span as a child of that context.
 """
 
 from __future__ import annotations

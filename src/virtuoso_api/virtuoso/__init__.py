@@ -5,7 +5,8 @@ client = VirtuosoClient(http, token=..., org_id=2242)
 step = await client.append_step(1001, ParsedStep(action=StepAction.NAVIGATE, value="https://example.com"))
 """
 
-from virtuoso_api.virtuoso._http import build_virtuoso_http, virtuoso_remote
+from virtuoso_api.virtuoso._http import as_transport, build_virtuoso_http, virtuoso_remote
+from virtuoso_api.virtuoso._transport import Answer, Transport, TransportFailed
 from virtuoso_api.virtuoso.client import VirtuosoClient
 from virtuoso_api.virtuoso.errors import (
     VirtuosoAuthFailed,
@@ -17,6 +18,9 @@ from virtuoso_api.virtuoso.errors import (
 )
 
 __all__ = [
+    "Answer",
+    "Transport",
+    "TransportFailed",
     "VirtuosoAuthFailed",
     "VirtuosoClient",
     "VirtuosoError",
@@ -24,6 +28,7 @@ __all__ = [
     "VirtuosoProtocolError",
     "VirtuosoRejected",
     "VirtuosoUnavailable",
+    "as_transport",
     "build_virtuoso_http",
     "virtuoso_remote",
 ]

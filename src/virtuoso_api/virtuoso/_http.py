@@ -21,6 +21,13 @@ from virtuoso_api.kit.redact import redact
 from virtuoso_api.resilience import CircuitBreaker, RemoteCall, RetryBudget
 from virtuoso_api.resilience.remote import describe
 from virtuoso_api.virtuoso._envelope import Envelope, parse_envelope, read_error
+from virtuoso_api.virtuoso._transport import (
+    AiohttpTransport,
+    Answer,
+    HttpxTransport,
+    Transport,
+    TransportFailed,
+)
 from virtuoso_api.virtuoso.errors import (
     VirtuosoAuthFailed,
     VirtuosoNotConfigured,
@@ -33,8 +40,6 @@ from virtuoso_api.virtuoso.tokens import TokenSource
 
 logger = logging.getLogger(__name__)
 
-# Failures that happen before a single byte of the request reaches Virtuoso.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 _SNIPPET = 300
 
@@ -67,9 +72,16 @@ def virtuoso_remote(
     return RemoteCall(BACKEND, budget=budget, breaker=breaker, sleep=sleep)
 
 
-def build_virtuoso_http(base_url: str, timeout: float = 30.0) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` for :class:`VirtuosoClient` (the caller owns it and closes it)."""
-    return httpx.AsyncClient(base_url=base_url, timeout=timeout)
+def build_virtuoso_http(base_url: str, timeout: float = 30.0) -> AiohttpTransport:
+    """The transport for :class:`VirtuosoClient` to reach Virtuoso at ``base_url`` over the network
+    (aiohttp: see :mod:`virtuoso_api.virtuoso._transport` for why); the caller owns it and closes it
+    (``aclose()``, or ``async with``)."""
+    return AiohttpTransport(base_url, timeout=timeout)
+
+
+def as_transport(http: Transport | httpx.AsyncClient) -> Transport:
+    """A transport, or an ``httpx.AsyncClient`` (an in-process app, a test's scripted upstream)."""
+    return HttpxTransport(http) if isinstance(http, httpx.AsyncClient) else http
 
 
 def may_retry(method: str, exc: BaseException) -> bool:
@@ -83,7 +95,7 @@ class VirtuosoHttp:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Transport,
         *,
         tokens: TokenSource,
         client_id: str,
@@ -102,12 +114,14 @@ class VirtuosoHttp:
         }
         self._token: str | None = None
         self._headers = self._fixed_headers
+        self._body_headers = self._fixed_headers
 
-    def _headers_for(self, token: str) -> dict[str, str]:
+    def _headers_for(self, token: str, *, body: bool) -> dict[str, str]:
         if token is not self._token:
             self._headers = {"Authorization": f"Bearer {token}", **self._fixed_headers}
+            self._body_headers = {**self._headers, "Content-Type": "application/json"}
             self._token = token
-        return self._headers
+        return self._body_headers if body else self._headers
 
     async def _first_token(self) -> str:
         """For a source that has not read its token yet (or may no longer serve the one it read)."""
@@ -150,29 +164,29 @@ class VirtuosoHttp:
     ) -> Envelope:
         request = f"{method} {path}"
         query = {key: _query_value(value) for key, value in (params or {}).items()}
-        response = await self._send(method, path, json_body, query, token, request)
-        if response.status_code == 401:
+        body = None if json_body is None else _json_bytes(json_body)
+        response = await self._send(method, path, body, query, token, request)
+        if response.status == 401:
             # Refused: the key may have been rotated. Virtuoso acted on nothing, so the request is sent
             # once more with the newer token, if the source has one.
             newer = await self._newer_token(token, request)
             if newer is not None:
-                response = await self._send(method, path, json_body, query, newer, request)
-        logger.debug("virtuoso %s -> %s", request, response.status_code)
+                response = await self._send(method, path, body, query, newer, request)
+        logger.debug("virtuoso %s -> %s", request, response.status)
         return self._read(response, request, resource)
 
     async def _send(
-        self, method: str, path: str, json_body: Any, query: dict[str, str], token: str, request: str
-    ) -> httpx.Response:
+        self, method: str, path: str, body: bytes | None, query: dict[str, str], token: str, request: str
+    ) -> Answer:
+        headers = self._headers_for(token, body=body is not None)
         try:
-            return await self._http.request(
-                method, path, json=json_body, params=query, headers=self._headers_for(token)
-            )
-        except httpx.TransportError as exc:
-            reason = f"{request} failed: {type(exc).__name__}"
-            detail = self._scrub(str(exc))
+            return await self._http.send(method, path, params=query, body=body, headers=headers)
+        except TransportFailed as exc:
+            reason = f"{request} failed: {exc.kind}"
+            detail = self._scrub(exc.detail)
             if detail:
                 reason += f" ({detail[:_SNIPPET]})"
-            raise VirtuosoUnavailable(reason, reached_server=not isinstance(exc, _NEVER_SENT)) from None
+            raise VirtuosoUnavailable(reason, reached_server=exc.reached_server) from None
 
     async def _newer_token(self, refused: str, request: str) -> str | None:
         try:
@@ -182,8 +196,8 @@ class VirtuosoHttp:
             return None
         return newer if newer and newer != refused else None
 
-    def _read(self, response: httpx.Response, request: str, resource: str | None) -> Envelope:
-        status = response.status_code
+    def _read(self, response: Answer, request: str, resource: str | None) -> Envelope:
+        status = response.status
         body = self._decode(response, request, strict=200 <= status < 300)
         envelope = parse_envelope(body, request=request)
         if 200 <= status < 300 and not envelope.failed:
@@ -213,7 +227,7 @@ class VirtuosoHttp:
             raise VirtuosoNotFound(f"{resource or request} was not found in Virtuoso", **common)
         raise VirtuosoRejected(f"Virtuoso rejected {request} ({status}): {message}", **common)
 
-    def _decode(self, response: httpx.Response, request: str, *, strict: bool) -> Any:
+    def _decode(self, response: Answer, request: str, *, strict: bool) -> Any:
         if not response.content.strip():
             return None
         try:
@@ -238,11 +252,16 @@ def _query_value(value: str | int | bool) -> str:
     return str(value)
 
 
-def _text_snippet(response: httpx.Response) -> str:
+def _json_bytes(value: Any) -> bytes:
+    # As httpx's json= wrote it (compact UTF-8), so Virtuoso receives the same bytes as before.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _text_snippet(response: Answer) -> str:
     text = response.text.strip()
-    return text[:_SNIPPET] if text else response.reason_phrase
+    return text[:_SNIPPET] if text else response.reason
 
 
-def _retry_after(response: httpx.Response) -> int:
-    raw = response.headers.get("Retry-After", "")
+def _retry_after(response: Answer) -> int:
+    raw = response.headers.get("retry-after", "")
     return int(raw) if raw.isdigit() else 5

@@ -11,30 +11,33 @@ import httpx
 from virtuoso_api.kit.redact import register_secret
 from virtuoso_api.resilience import RemoteCall
 from virtuoso_api.virtuoso._data import DataApi
-from virtuoso_api.virtuoso._http import VirtuosoHttp, virtuoso_remote
+from virtuoso_api.virtuoso._http import VirtuosoHttp, as_transport, virtuoso_remote
 from virtuoso_api.virtuoso._library import LibraryApi
 from virtuoso_api.virtuoso._projects import ProjectsApi
 from virtuoso_api.virtuoso._runs import RunsApi
 from virtuoso_api.virtuoso._steps import StepsApi
 from virtuoso_api.virtuoso._suites import SuitesApi
+from virtuoso_api.virtuoso._transport import Transport
 from virtuoso_api.virtuoso.tokens import StaticToken, TokenSource
 
 
 class VirtuosoClient(ProjectsApi, SuitesApi, StepsApi, LibraryApi, RunsApi, DataApi):
-    """Talks to Virtuoso (or the sandbox) through an injected ``httpx.AsyncClient``.
+    """Talks to Virtuoso (or the sandbox) through an injected transport.
 
     ``http`` carries the base URL (``https://api.virtuoso.qa/api``, or the sandbox's
-    ``http://127.0.0.1:8100/api``) and the timeout; see :func:`build_virtuoso_http`. The caller owns it
-    and closes it. ``org_id`` is needed to create projects and narrows the project list. Errors are the
-    classes of :mod:`virtuoso_api.virtuoso.errors`; every request goes through ``remote`` (the
-    resilience kit: retries of safe requests, a breaker; see :func:`virtuoso_remote`). ``token`` is
-    the bearer token, or a :class:`~virtuoso_api.virtuoso.tokens.TokenSource` whose newer token is
-    fetched, and the request sent once more, when Virtuoso answers 401 (a rotated key).
+    ``http://127.0.0.1:8100/api``) and the timeout: the aiohttp transport of
+    :func:`build_virtuoso_http`, or an ``httpx.AsyncClient`` (an in-process app through
+    ``httpx.ASGITransport``). The caller owns it and closes it. ``org_id`` is needed to create
+    projects and narrows the project list. Errors are the classes of
+    :mod:`virtuoso_api.virtuoso.errors`; every request goes through ``remote`` (the resilience kit:
+    retries of safe requests, a breaker; see :func:`virtuoso_remote`). ``token`` is the bearer token,
+    or a :class:`~virtuoso_api.virtuoso.tokens.TokenSource` whose newer token is fetched, and the
+    request sent once more, when Virtuoso answers 401 (a rotated key).
     """
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Transport | httpx.AsyncClient,
         *,
         token: str | TokenSource,
         org_id: int | None,
@@ -48,7 +51,7 @@ class VirtuosoClient(ProjectsApi, SuitesApi, StepsApi, LibraryApi, RunsApi, Data
             register_secret(token)
             token = StaticToken(token)
         self._http = VirtuosoHttp(
-            http,
+            as_transport(http),
             tokens=token,
             client_id=client_id,
             client_name=client_name,

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -167,3 +168,57 @@ async def test_data_survive_closing_and_reopening(tmp_path: Path, clock: ManualC
     finally:
         await second.close()
     assert user_version(path) == SCHEMA_VERSION
+
+
+async def test_a_read_cancelled_mid_thread_keeps_its_connection_until_the_thread_ends(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The reader went back to the pool when its caller was cancelled, while its thread still used it;
+    closing the store then closed it under that thread."""
+    store = SqliteDocumentStore(tmp_path / "db.sqlite3", clock=clock, readers=1)
+    await store.put("notes", "n1", {"text": "kept"})
+    entered, release = threading.Event(), threading.Event()
+    finished: list[object] = []
+
+    def slow_read(connection: sqlite3.Connection) -> None:
+        entered.set()
+        release.wait(10)
+        try:
+            finished.append(connection.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        except sqlite3.Error as exc:  # what a connection closed under the thread says
+            finished.append(exc)
+
+    reading = asyncio.create_task(store._read(slow_read))  # a scanning read: it runs in a thread
+    await asyncio.to_thread(entered.wait, 10)
+    reading.cancel()
+    closing = asyncio.create_task(store.close())
+    await asyncio.sleep(0.05)  # close starts while the thread is still inside the read
+    release.set()
+    await closing
+    assert finished == [1]
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+
+
+async def test_a_write_that_finds_the_file_locked_waits_in_a_thread_instead_of_failing(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """Quick writes run on the event loop with no busy wait; another process's write lock sends them
+    to a worker thread, where the busy timeout lets them wait their turn."""
+    path = tmp_path / "db.sqlite3"
+    store = SqliteDocumentStore(path, clock=clock)
+    await store.put("notes", "n1", {"text": "on the loop"})
+    assert store.inline_calls == 1
+    other = sqlite3.connect(path, isolation_level=None)  # as the CLI beside a server would hold it
+    other.execute("BEGIN IMMEDIATE")
+    writing = asyncio.create_task(store.put("notes", "n2", {"text": "after the lock"}))
+    await asyncio.sleep(0.2)
+    assert not writing.done()  # waiting (in a thread), not failed
+    other.execute("COMMIT")
+    other.close()
+    await writing
+    assert store.inline_calls == 1  # the second write went through the thread
+    document = await store.get("notes", "n2")
+    assert document is not None
+    assert document.data == {"text": "after the lock"}
+    await store.close()

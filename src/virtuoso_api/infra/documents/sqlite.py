@@ -1,11 +1,14 @@
 """The embedded documents store: one SQLite file in WAL mode.
 
 Why not aiosqlite: it runs each statement on its connection's thread, so a read-modify-write (a patch,
-a batch) would need an asyncio lock held across several awaits. Here each operation is one plain
-function run in a worker thread: writes go through a single connection behind a lock (SQLite has one
-writer anyway), reads through a small pool of connections that WAL lets run beside the writer.
-``BEGIN IMMEDIATE`` and a busy timeout make other processes on the same file (the CLI beside a running
-server) wait their turn instead of failing.
+a batch) would need an asyncio lock held across several awaits, and every statement pays a thread
+hand-off. Here each operation is one plain function: writes go through a single connection behind a
+lock (SQLite has one writer anyway), reads through a small pool of connections that WAL lets run
+beside the writer. Operations on one document (get, create, put, patch, delete, a batch of such) run
+on the event loop while the file is free; queries and purges, which may scan, and any operation that
+finds the file locked by another process (the CLI beside a running server) run in a worker thread,
+where ``BEGIN IMMEDIATE`` and the busy timeout make them wait their turn instead of failing
+(:class:`~virtuoso_api.infra.sqlite_files.GuardedConnection`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,13 +44,15 @@ from virtuoso_api.infra.documents.port import (
     decode_cursor,
     encode_cursor,
 )
-from virtuoso_api.infra.sqlite_files import connect, immediate
+from virtuoso_api.infra.sqlite_files import GuardedConnection, connect
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.files import private_dir, private_file
 from virtuoso_api.kit.timestamps import as_utc, format_timestamp, parse_timestamp
 
 T = TypeVar("T")
 
+#: Batches up to this many operations run on the event loop (see the module's docstring).
+_QUICK_BATCH = 16
 _SQL_OPS = {Op.EQ: "=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 
 
@@ -76,17 +81,18 @@ class SqliteDocumentStore:
                 private_file(part)
         self._path = path
         self._clock = clock
-        self._writer = connect(path)
+        writer = connect(path)
         try:
-            migrate(self._writer)
+            migrate(writer)
         except BaseException:
-            self._writer.close()
+            writer.close()
             raise
+        self._writer = GuardedConnection(writer)
         self._write_lock = asyncio.Lock()
-        self._readers: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        self._readers: asyncio.Queue[GuardedConnection] = asyncio.Queue()
         self._all = [self._writer]
         for _ in range(readers):
-            reader = connect(path)
+            reader = GuardedConnection(connect(path))
             self._readers.put_nowait(reader)
             self._all.append(reader)
 
@@ -100,21 +106,29 @@ class SqliteDocumentStore:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    @property
+    def inline_calls(self) -> int:
+        """Operations that ran on the event loop (the rest ran in worker threads)."""
+        return sum(connection.inline_calls for connection in self._all)
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T], *, quick: bool = False) -> T:
+        # A reader taken here goes back to the pool even when the caller is cancelled while its
+        # function still runs in a thread: the connection's own lock makes the next user (and close)
+        # wait for that thread.
         connection = await self._readers.get()
         try:
-            return await asyncio.to_thread(self._guarded, work, connection)
+            return await self._guarded(connection.run(work, quick=quick))
         finally:
             self._readers.put_nowait(connection)
 
-    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, work: Callable[[sqlite3.Connection], T], *, quick: bool = True) -> T:
         async with self._write_lock:
-            return await asyncio.to_thread(self._guarded, lambda c: immediate(c, work), self._writer)
+            return await self._guarded(self._writer.run(work, write=True, quick=quick))
 
     @staticmethod
-    def _guarded(work: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection) -> T:
+    async def _guarded(call: Awaitable[T]) -> T:
         try:
-            return work(connection)
+            return await call
         except sqlite3.IntegrityError:
             raise  # a bug of ours, not an outage
         except sqlite3.DatabaseError as exc:  # locked past the busy timeout, disk full, corrupt, closed
@@ -171,7 +185,7 @@ class SqliteDocumentStore:
     async def get(self, collection: str, doc_id: str) -> Document | None:
         check_collection(collection)
         check_doc_id(doc_id)
-        row = await self._read(lambda c: self._live_row(c, collection, doc_id))
+        row = await self._read(lambda c: self._live_row(c, collection, doc_id), quick=True)
         return _row_to_document(row) if row else None
 
     async def create(
@@ -261,7 +275,8 @@ class SqliteDocumentStore:
                     self._remove_sync(connection, op)
 
         if operations:
-            await self._write(work)
+            # A batch of a few documents (a history entry with its in-flight record) is as quick as one.
+            await self._write(work, quick=len(operations) <= _QUICK_BATCH)
 
     async def delete_expired(self, collection: str, *, limit: int = MAX_BATCH_OPERATIONS) -> int:
         check_collection(collection)
@@ -276,18 +291,20 @@ class SqliteDocumentStore:
             )
             return cursor.rowcount
 
-        return await self._write(work)
+        return await self._write(work, quick=False)  # up to `limit` rows: may take a while
 
     async def ping(self) -> None:
-        await self._read(lambda c: c.execute("SELECT 1").fetchone())
+        await self._read(lambda c: c.execute("SELECT 1").fetchone(), quick=True)
 
     async def close(self) -> None:
         async with self._write_lock:
-            # Reads in flight finish first: closing a connection another thread is using crashes the
-            # process (background consumers read while a test or a shutdown closes the store).
+            # Reads in flight finish first, and each connection's close waits for a thread still
+            # using it (a caller cancelled mid-read): closing a connection another thread is using
+            # crashes the process (background consumers read while a test or a shutdown closes the
+            # store).
             readers = [await self._readers.get() for _ in self._all[1:]]
             for connection in self._all:
-                connection.close()
+                await connection.close()
             for reader in readers:  # closed: a later read fails as "unavailable" instead of waiting
                 self._readers.put_nowait(reader)
             self._all.clear()

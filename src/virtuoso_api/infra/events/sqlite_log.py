@@ -133,7 +133,8 @@ class SqliteEventLog:
                 rows,
             )
 
-        await self._file.run(work, write=True)
+        # Quick (on the event loop while the file is free): one insert per message, with every command.
+        await self._file.run(work, write=True, quick=len(rows) <= 16)
         self.published += len(messages)
         self._published.set()
 
@@ -270,6 +271,7 @@ class SqliteEventLog:
                 [(subscription, a) for a in ack_ids],
             ),
             write=True,
+            quick=len(ack_ids) <= 16,
         )
 
     async def nack(self, subscription: str, ack_ids: Sequence[str]) -> None:

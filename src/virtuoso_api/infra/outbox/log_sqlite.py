@@ -128,13 +128,15 @@ class SqliteOutboxLog:
 
     async def pending(self, channel: str | None = None) -> int:
         """Entries waiting (in one channel, or in all): one read of the stored counts."""
+        # Quick: every delivery asks first (on the event loop, unless another process holds the file).
         if channel is None:
             row = await self._file.run(
-                lambda c: c.execute("SELECT COALESCE(SUM(pending), 0) FROM counts").fetchone()
+                lambda c: c.execute("SELECT COALESCE(SUM(pending), 0) FROM counts").fetchone(), quick=True
             )
         else:
             row = await self._file.run(
-                lambda c: c.execute("SELECT pending FROM counts WHERE channel = ?", (channel,)).fetchone()
+                lambda c: c.execute("SELECT pending FROM counts WHERE channel = ?", (channel,)).fetchone(),
+                quick=True,
             )
         return int(row[0]) if row else 0
 
