@@ -221,6 +221,9 @@ class Settings(BaseSettings):
     # A service-account key file used only to sign URLs (else the credentials' key, else IAM signBlob
     # as GCP_SERVICE_ACCOUNT_EMAIL).
     storage_signing_credentials_file: Path | None = None
+    # Without a key: the service account links are signed as through IAM signBlob; unset, the one the
+    # service runs as (not GCP_SERVICE_ACCOUNT_EMAIL, Cloud Tasks' identity).
+    storage_signing_service_account: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
 
     # -- telemetry (README: Telemetry) ------------------------------------------------------------
     # Metrics, spans and the error log; off, nothing is recorded and /metrics answers 404.
@@ -283,6 +286,7 @@ class Settings(BaseSettings):
         "storage_bucket_prefix",
         "storage_emulator_host",
         "storage_signing_credentials_file",
+        "storage_signing_service_account",
         "cloud_operations_emulator_host",
         "metrics_port",
         "virtuoso_api_server",

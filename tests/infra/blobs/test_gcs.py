@@ -120,7 +120,7 @@ async def test_without_a_key_or_a_service_account_signing_is_refused_naming_both
     store = make_blob_store(settings, clock=ManualClock(), keys=None)  # type: ignore[arg-type]
     with pytest.raises(Misconfigured) as caught:
         await store.signed_url("any-bucket", "x", expires_in=timedelta(minutes=1))
-    assert "GCP_SERVICE_ACCOUNT_EMAIL" in caught.value.message
+    assert "STORAGE_SIGNING_SERVICE_ACCOUNT" in caught.value.message
     assert "STORAGE_SIGNING_CREDENTIALS_FILE" in caught.value.message
     await store.close()
 

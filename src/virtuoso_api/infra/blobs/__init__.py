@@ -104,7 +104,7 @@ def make_blob_store(settings: Settings, *, clock: Clock, keys: KeyRing) -> BlobS
     client = make_client(project=settings.gcp_project_id, emulator_host=settings.storage_emulator_host)
     signing = UrlSigning(
         key_file=settings.storage_signing_credentials_file,
-        service_account_email=settings.gcp_service_account_email,
+        service_account_email=settings.storage_signing_service_account,
         client_credentials=client._credentials,
     )
     endpoint = settings.storage_emulator_host

@@ -4,7 +4,7 @@ Why the official synchronous client rather than ``gcloud-aio-storage`` (async): 
 adapter here uses Google's own client in a worker thread under the resilience kit, and so does this
 one. What decides it is signing: ``google-cloud-storage`` makes V4 signed URLs itself, with a
 service-account key or, where there is none (Cloud Run), through the IAM ``signBlob`` API given
-``GCP_SERVICE_ACCOUNT_EMAIL`` and an access token; gcloud-aio-storage's signing needs a key file or
+a signer account and an access token; gcloud-aio-storage's signing needs a key file or
 its own IAM client, and would be a second HTTP stack and credential path beside the one every other
 adapter uses. Blobs here are small (reports, daily log exports, docs pages), so a thread per call
 costs nothing that matters. Each call runs off the event loop, under ``RemoteCall`` (``REMOTE_*``
