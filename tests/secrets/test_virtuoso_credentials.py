@@ -161,12 +161,15 @@ async def test_a_rotation_is_used_within_the_ttl_without_any_refusal(
         assert (await service.command(2)).status_code == 201
         assert virtuoso.tokens_since(len(virtuoso.seen) - 1) == [(OLD, 200)]  # still trusted
         service.clock.advance(timedelta(seconds=1))
-        mark = len(virtuoso.seen)
         assert (await service.command(3)).status_code == 201  # may still go out with the old one...
         assert (await service.ready()).status_code == 200  # ...while the secret is read anew
         virtuoso.accept_only(NEW)  # the old key is revoked only now
+        revoked = len(virtuoso.seen)
         assert (await service.command(4)).status_code == 201
-        assert virtuoso.tokens_since(mark)[-2:] == [(NEW, 200), (NEW, 200)]  # the count, then the step
+        # The step (and a position count, unless a cached one served): each with the new key, at once.
+        calls = virtuoso.tokens_since(revoked)
+        assert calls
+        assert set(calls) == {(NEW, 200)}
         assert all(status == 200 for _, status in virtuoso.tokens_since(0))  # never a refusal
 
 
