@@ -18,7 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.processes import CLI, free_port, running
+from tests.processes import CLI, free_port, running, served_sandbox
 from virtuoso_api.cli import app
 from virtuoso_api.sandbox import FAIL_MARKER, SEED
 
@@ -31,14 +31,7 @@ FAST_RUNS = {"RUN_POLL_SECONDS": "0.02", "RUN_POLL_MAX_SECONDS": "0.1", "VIRTUOS
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    with running(
-        "sandbox",
-        *("--port", str(port), "--token", TOKEN, "--step-seconds", "0.02"),
-        ready=f"{base_url}/projects",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ):
+    with served_sandbox(TOKEN, "--step-seconds", "0.02") as base_url:
         yield base_url
 
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.processes import free_port, running
+from tests.processes import free_port, served_sandbox
 from virtuoso_api.cli import app
 from virtuoso_api.config import Settings
 from virtuoso_api.sandbox import FAIL_MARKER, SEED
@@ -30,14 +30,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def remote() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    with running(
-        "sandbox",
-        *("--port", str(port), "--token", TOKEN, "--step-seconds", "0.02"),
-        ready=f"{base_url}/projects",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ):
+    with served_sandbox(TOKEN, "--step-seconds", "0.02") as base_url:
         yield base_url
 
 
@@ -169,14 +162,7 @@ def test_a_run_still_going_when_the_timeout_passes_exits_3(
 ) -> None:
     # A sandbox whose runs take minutes: on the shared one a loaded machine could see the run end
     # before the zero timeout's one status read.
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    with running(
-        "sandbox",
-        *("--port", str(port), "--token", TOKEN, "--step-seconds", "60"),
-        ready=f"{base_url}/projects",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ):
+    with served_sandbox(TOKEN, "--step-seconds", "60") as base_url:
         monkeypatch.setenv("VIRTUOSO_BASE_URL", base_url)
         result = _runs("start", "--goal", str(SEED.goal_id), "--wait", "--timeout", "0")
         assert result.exit_code == 3, result.output

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.processes import free_port, running
+from tests.processes import served_sandbox
 from virtuoso_api.app import create_app
 from virtuoso_api.cli import app
 from virtuoso_api.config import Settings
@@ -47,14 +47,7 @@ LOGIN = """\
 
 @pytest.fixture(scope="module")
 def remote() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    with running(
-        "sandbox",
-        *("--port", str(port), "--token", TOKEN, "--step-seconds", "0.02"),
-        ready=f"{base_url}/projects",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ):
+    with served_sandbox(TOKEN, "--step-seconds", "0.02") as base_url:
         yield base_url
 
 

@@ -38,7 +38,13 @@ def test_every_variable_is_a_setting_and_together_they_validate() -> None:
     env = {item["name"]: item["value"] for item in container()["env"]}
     assert set(env) <= {name.upper() for name in Settings.model_fields}
     settings = Settings(**{name.lower(): value for name, value in env.items()})
-    assert settings.enabled_gcp_services() == ["Firestore", "Cloud Tasks", "Pub/Sub", "Secret Manager", "Cloud Storage"]
+    assert settings.enabled_gcp_services() == [
+        "Firestore",
+        "Cloud Tasks",
+        "Pub/Sub",
+        "Secret Manager",
+        "Cloud Storage",
+    ]
     assert str(settings.public_base_url) == "https://virtuoso-api-123456789.europe-west1.run.app/"
     # Cloud Run's SIGKILL comes 10 s after SIGTERM.
     assert settings.shutdown_drain_seconds + settings.shutdown_flush_seconds < 10

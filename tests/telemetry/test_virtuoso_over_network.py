@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode, format_trace_id
 from pydantic import AnyHttpUrl, SecretStr
 
-from tests.processes import free_port, running
+from tests.processes import served_sandbox
 from tests.support import MakeKey, auth
 from virtuoso_api.config import Environment, Settings
 from virtuoso_api.sandbox import SEED
@@ -23,14 +23,7 @@ CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/api"
-    with running(
-        "sandbox",
-        *("--port", str(port), "--token", TOKEN),
-        ready=f"{base_url}/projects",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ):
+    with served_sandbox(TOKEN) as base_url:
         yield base_url
 
 
