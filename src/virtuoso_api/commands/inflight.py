@@ -8,6 +8,11 @@ looks in the checkpoint: a step of that shape that history does not know yet bec
 with its id; none becomes a failed entry saying the command was interrupted. Every step made is then
 in history exactly once.
 
+Two settlers may meet on one record (the sweep at start-up, and a job resuming its command). Each
+removes the record only if it is still the write it read (``begun``), in the batch of its entry: the
+one that lands first is the record's answer, and the other's write is refused whole, never left to
+overwrite the entry of a command sent again since.
+
 When is a record abandoned? When the process that wrote it is gone (same host, its pid no longer
 running), or when it is older than the longest a Virtuoso call can take (then it was abandoned
 wherever it was written).
@@ -16,6 +21,7 @@ wherever it was written).
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +31,16 @@ from virtuoso_api.errors import VirtuosoApiError
 from virtuoso_api.history.models import COLLECTION as HISTORY
 from virtuoso_api.history.models import Source
 from virtuoso_api.history.service import HistoryService
-from virtuoso_api.infra.documents import DocumentStore, DurableWrites, Filter, Op, Put, Query, Remove
+from virtuoso_api.infra.documents import (
+    DocumentChanged,
+    DocumentStore,
+    DurableWrites,
+    Filter,
+    Op,
+    Put,
+    Query,
+    Remove,
+)
 from virtuoso_api.kit.clock import Clock
 from virtuoso_api.kit.ids import new_id
 from virtuoso_api.kit.processes import holder, is_gone, is_ours
@@ -64,9 +79,11 @@ class InFlight:
     step: dict[str, Any]
 
     def as_data(self, *, at: datetime) -> dict[str, Any]:
+        """The record as :meth:`InFlightSteps.begin` writes it; ``begun`` tells this write from any
+        other of the same ids (a job's command sent again), which settling checks before it acts."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["source"] = self.source.value
-        return {**data, **holder(), "at": format_timestamp(at)}
+        return {**data, **holder(), "at": format_timestamp(at), "begun": secrets.token_hex(8)}
 
 
 class InFlightSteps:
@@ -110,8 +127,7 @@ class InFlightSteps:
             for document in page.documents:
                 if self._abandoned(document.data):
                     try:
-                        await self._settle_one(client, document.data)
-                        settled += 1
+                        settled += await self._settle_one(client, document.data)
                     except VirtuosoApiError as exc:  # Virtuoso or the store is down: next round
                         logger.warning("could not settle step request %s: %s", document.id, exc.message)
             if (cursor := page.next_cursor) is None:
@@ -119,12 +135,12 @@ class InFlightSteps:
 
     async def settle_one(self, client: VirtuosoClient, record_id: str) -> bool:
         """Settle one request whose caller knows it is no longer in flight (it holds the claim on
-        the work that made it); ``False`` when there is no such record."""
+        the work that made it); ``False`` when there is no such record, or another settler got to it
+        first (its history entry says what became of the request either way)."""
         document = await self._store.get(COLLECTION, record_id)
         if document is None:
             return False
-        await self._settle_one(client, document.data)
-        return True
+        return await self._settle_one(client, document.data)
 
     def _abandoned(self, data: dict[str, Any]) -> bool:
         if is_ours(data):
@@ -132,7 +148,8 @@ class InFlightSteps:
         age = self._clock.now() - parse_timestamp(str(data["at"]))
         return age > self._longest_call or is_gone(data)
 
-    async def _settle_one(self, client: VirtuosoClient, data: dict[str, Any]) -> None:
+    async def _settle_one(self, client: VirtuosoClient, data: dict[str, Any]) -> bool:
+        """Record the request ``data`` in history; ``False`` when the record changed meanwhile."""
         checkpoint = int(data["checkpoint_id"])
         steps = await client.list_steps(checkpoint)
         # A step already recorded under this request's own entry is still this request's: two
@@ -151,7 +168,11 @@ class InFlightSteps:
             "args": data["args"],
             "source": Source(data["source"]),
             "entry_id": data["entry_id"],
-            "also": [Remove(COLLECTION, data["record_id"])],
+            # Only the record that was read and looked for: if another settler recorded it since, or
+            # a job sent its command again under the same ids, what they wrote stands. Without this
+            # a slower settler's "interrupted" could overwrite the entry of the step sent again, and
+            # remove the record of a request still in flight.
+            "also": [Remove(COLLECTION, data["record_id"], expect={"begun": data.get("begun")})],
         }
         if found is not None:
             result = {
@@ -161,15 +182,21 @@ class InFlightSteps:
                 "action": found.action,
                 "reconciled": True,
             }
-            await self._history.record(success=True, result=result, **common)
-        else:
-            error = {
-                "type": "interrupted",
-                "message": "the service stopped before Virtuoso answered; no step of this shape that "
-                f"history does not know is in checkpoint {checkpoint}",
-                "status": 503,
-            }
-            await self._history.record(success=False, error=error, **common)
+            return await self._record(success=True, result=result, **common)
+        error = {
+            "type": "interrupted",
+            "message": "the service stopped before Virtuoso answered; no step of this shape that "
+            f"history does not know is in checkpoint {checkpoint}",
+            "status": 503,
+        }
+        return await self._record(success=False, error=error, **common)
+
+    async def _record(self, **entry: Any) -> bool:
+        try:
+            await self._history.record(**entry)
+        except DocumentChanged:
+            return False
+        return True
 
     async def _recorded_step_ids(self, checkpoint: int, *, except_entry: str) -> set[int]:
         ids: set[int] = set()

@@ -5,12 +5,13 @@ its outcome kept for a day) and the ids of its in-flight record and history entr
 a command only after looking for what an earlier attempt left:
 
 1. its outcome under the key: replayed, nothing runs;
-2. its history entry (the attempt died after recording it): that is the outcome;
-3. its in-flight record (the attempt died while Virtuoso was being asked): settled now, which finds
-   the step in the checkpoint (the outcome) or records that none was made (the command runs);
+2. its in-flight record (the attempt died while Virtuoso was being asked): settled now, which finds
+   the step in the checkpoint or records that none was made, in its history entry;
+3. its history entry (written by an attempt that ended, or by 2): that is the outcome, unless it
+   says the command was interrupted (then it runs again);
 4. nothing: the command runs, under those ids.
 
-The claim makes 3 safe: whoever holds it knows no one else is sending that command (a claim held by
+The claim makes 2 safe: whoever holds it knows no one else is sending that command (a claim held by
 a process that is gone is taken over at once; one held elsewhere blocks for its lease, longer than
 any Virtuoso call). A claim held by a live runner makes this attempt give way (:class:`Busy`).
 """
@@ -131,10 +132,13 @@ class JobRun:
         return once.value
 
     async def _earlier_outcome(self, index: int, ids: RequestIds) -> BatchItem | None:
-        entry = await self.deps.history.get(ids.entry_id)
-        if entry is None and await self.deps.commands.settle_request(ids.record_id):
+        # The record is looked for before the entry, never after: another settler (the start-up
+        # sweep) writes the entry and removes the record in one batch, so "no entry, then no record"
+        # can mean it settled in between, and the step it found would be sent again. "No record,
+        # then no entry" cannot: an entry, once written, stays.
+        if await self.deps.commands.settle_request(ids.record_id):
             logger.info("job command %s: settled the request an earlier attempt left", ids.record_id)
-            entry = await self.deps.history.get(ids.entry_id)
+        entry = await self.deps.history.get(ids.entry_id)
         if entry is None or (not entry.success and (entry.error or {}).get("type") in _NOT_AN_OUTCOME):
             return None
         return item_from_entry(index, entry)

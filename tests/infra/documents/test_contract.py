@@ -17,6 +17,7 @@ from virtuoso_api.infra.documents import (
     MAX_BATCH_OPERATIONS,
     Document,
     DocumentAlreadyExists,
+    DocumentChanged,
     DocumentNotFound,
     DocumentStore,
     Filter,
@@ -27,6 +28,7 @@ from virtuoso_api.infra.documents import (
     Put,
     Query,
     Remove,
+    WriteOp,
 )
 from virtuoso_api.kit.clock import ManualClock
 
@@ -453,6 +455,42 @@ async def test_batch_patch_of_missing_document_applies_nothing(store: DocumentSt
     with pytest.raises(DocumentNotFound):
         await store.write_batch([Remove("rows", "x"), Patch("rows", "x", {"v": 3})])
     assert await store.get("rows", "x") == Document("x", {"v": 1})
+
+
+async def test_a_removal_that_expects_fields_applies_only_while_they_hold(store: DocumentStore) -> None:
+    await store.put("rows", "record", {"begun": "first", "n": 1})
+    settled = Put("log", "entry", {"said": "settled"})
+    expecting: list[WriteOp] = [settled, Remove("rows", "record", expect={"begun": "first"})]
+
+    await store.put("rows", "record", {"begun": "second", "n": 1})  # written again since it was read
+    with pytest.raises(DocumentChanged):
+        await store.write_batch(expecting)
+    assert await store.get("log", "entry") is None  # nothing in the batch was written
+    assert await store.get("rows", "record") == Document("record", {"begun": "second", "n": 1})
+
+    await store.delete("rows", "record")
+    with pytest.raises(DocumentChanged):  # gone: someone else removed it
+        await store.write_batch(expecting)
+    assert await store.get("log", "entry") is None
+
+    await store.put("rows", "record", {"begun": "first", "n": 2})  # other fields may differ
+    await store.write_batch(expecting)
+    assert await store.get("rows", "record") is None
+    assert await store.get("log", "entry") == Document("entry", {"said": "settled"})
+
+
+async def test_of_concurrent_expecting_removals_exactly_one_lands(store: DocumentStore) -> None:
+    await store.put("rows", "record", {"begun": "b"})
+    results = await asyncio.gather(
+        *(
+            store.write_batch([Put("log", f"by-{i}", {}), Remove("rows", "record", expect={"begun": "b"})])
+            for i in range(6)
+        ),
+        return_exceptions=True,
+    )
+    assert sum(r is None for r in results) == 1
+    assert all(isinstance(r, DocumentChanged) for r in results if r is not None)
+    assert len((await store.query(Query("log"))).documents) == 1
 
 
 async def test_empty_batch_is_a_no_op(store: DocumentStore) -> None:

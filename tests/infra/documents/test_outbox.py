@@ -230,6 +230,7 @@ async def test_operations_round_trip_exactly() -> None:
         Patch("rows", "a", {"n": 3}, expires_at=None),  # expiry cleared
         Patch("rows", "a", {"n": 4}, expires_at=START + timedelta(days=1)),
         Remove("rows", "b"),
+        Remove("rows", "c", expect={"begun": "4f2a"}),
     ]
     assert [decode_operation(encode_operation(op)) for op in operations] == operations
 

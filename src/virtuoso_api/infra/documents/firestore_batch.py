@@ -14,11 +14,14 @@ from typing import TypeAlias
 
 from virtuoso_api.infra.documents.port import (
     Document,
+    DocumentChanged,
     DocumentNotFound,
     Patch,
     Put,
+    Remove,
     WriteOp,
     _Unset,
+    matches,
 )
 from virtuoso_api.kit.timestamps import as_utc
 
@@ -28,12 +31,14 @@ Outcome: TypeAlias = Document | None
 
 
 def reads_needed(chunk: Sequence[WriteOp]) -> list[Key]:
-    """Documents patched before anything in the chunk wrote them: their stored state is needed."""
+    """Documents patched, or removed only if unchanged, before anything in the chunk wrote them:
+    their stored state is needed (and the commit is guarded by the version read)."""
     written: set[Key] = set()
     needed: dict[Key, None] = {}  # ordered and unique
     for op in chunk:
         key = (op.collection, op.doc_id)
-        if isinstance(op, Patch) and key not in written:
+        checked = isinstance(op, Patch) or (isinstance(op, Remove) and op.expect is not None)
+        if checked and key not in written:
             needed[key] = None
         written.add(key)
     return list(needed)
@@ -47,7 +52,8 @@ def plan_batch(chunk: Sequence[WriteOp], stored: Mapping[Key, Document], now: da
     """The final state of every document the chunk touches, in the order first touched.
 
     ``stored`` holds the documents :func:`reads_needed` asked for that exist. A patch of a document
-    that is missing or expired at that point raises :class:`DocumentNotFound`, as SQLite does.
+    that is missing or expired at that point raises :class:`DocumentNotFound`, and a removal whose
+    ``expect`` it does not meet :class:`DocumentChanged`, as SQLite does.
     """
     state: dict[Key, Outcome] = {}
     for op in chunk:
@@ -61,5 +67,10 @@ def plan_batch(chunk: Sequence[WriteOp], stored: Mapping[Key, Document], now: da
             expires_at = current.expires_at if isinstance(op.expires_at, _Unset) else _expiry(op.expires_at)
             state[key] = Document(op.doc_id, {**current.data, **op.changes}, expires_at)
         else:
+            if op.expect is not None:
+                current = state[key] if key in state else stored.get(key)
+                live = current is not None and (current.expires_at is None or current.expires_at > now)
+                if not live or not matches(current, op.expect):
+                    raise DocumentChanged(op.collection, op.doc_id)
             state[key] = None
     return state

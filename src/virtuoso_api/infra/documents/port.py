@@ -65,6 +65,21 @@ class DocumentAlreadyExists(DocumentError):
         self.doc_id = doc_id
 
 
+class DocumentChanged(DocumentError):
+    """A batch expected a document to be as it was read (:class:`Remove` with ``expect``), and it is
+    not: another writer changed or removed it first. Nothing in the batch was written."""
+
+    def __init__(self, collection: str, doc_id: str) -> None:
+        super().__init__(f"{collection}/{doc_id} changed since it was read")
+        self.collection = collection
+        self.doc_id = doc_id
+
+
+def matches(document: Document | None, expect: JsonObject) -> bool:
+    """Whether ``document`` exists with the top-level field values ``expect`` names."""
+    return document is not None and all(document.data.get(name) == value for name, value in expect.items())
+
+
 class InvalidCursor(DocumentError):
     """A cursor that this store did not hand out, or one for another query."""
 
@@ -164,8 +179,13 @@ class Patch:
 
 @dataclass(frozen=True, slots=True)
 class Remove:
+    """Delete a document. With ``expect``, only if it is still there with those top-level field
+    values: otherwise the whole batch is refused (:class:`DocumentChanged`) and nothing is written,
+    so a writer that acted on what it read never overwrites what another did since."""
+
     collection: str
     doc_id: str
+    expect: JsonObject | None = None
 
 
 WriteOp: TypeAlias = Put | Patch | Remove

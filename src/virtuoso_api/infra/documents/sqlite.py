@@ -28,6 +28,7 @@ from virtuoso_api.infra.documents.port import (
     UNSET,
     Document,
     DocumentAlreadyExists,
+    DocumentChanged,
     DocumentNotFound,
     JsonObject,
     Op,
@@ -43,6 +44,7 @@ from virtuoso_api.infra.documents.port import (
     check_doc_id,
     decode_cursor,
     encode_cursor,
+    matches,
 )
 from virtuoso_api.infra.sqlite_files import GuardedConnection, connect
 from virtuoso_api.kit.clock import Clock
@@ -174,7 +176,10 @@ class SqliteDocumentStore:
         return Document(op.doc_id, data, as_utc(expires_at) if expires_at else None)
 
     def _remove_sync(self, connection: sqlite3.Connection, op: Remove) -> bool:
-        live = self._live_row(connection, op.collection, op.doc_id) is not None
+        row = self._live_row(connection, op.collection, op.doc_id)
+        live = row is not None
+        if op.expect is not None and not matches(_row_to_document(row) if row else None, op.expect):
+            raise DocumentChanged(op.collection, op.doc_id)  # the batch's transaction rolls back
         connection.execute(
             "DELETE FROM documents WHERE collection = ? AND id = ?", (op.collection, op.doc_id)
         )

@@ -75,6 +75,8 @@ def encode_operation(op: WriteOp) -> JsonObject:
         if not isinstance(op.expires_at, _Unset):  # absent means "leave expiry as it is"
             encoded["expires_at"] = format_timestamp(op.expires_at) if op.expires_at else None
         return encoded
+    if op.expect is not None:
+        return {**base, "kind": "remove", "expect": check_data(op.expect)}
     return {**base, "kind": "remove"}
 
 
@@ -87,5 +89,5 @@ def decode_operation(encoded: JsonObject) -> WriteOp:
     if kind == "patch":
         return Patch(collection, doc_id, encoded["changes"], expires_at if "expires_at" in encoded else UNSET)
     if kind == "remove":
-        return Remove(collection, doc_id)
+        return Remove(collection, doc_id, encoded.get("expect"))
     raise ValueError(f"unknown outbox operation {kind!r}")
