@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Final
 
 from google.api_core import exceptions as api_exceptions
@@ -48,15 +47,10 @@ def _seconds(duration: Any) -> float:
     return float(duration.total_seconds())
 
 
-@dataclass(frozen=True, slots=True)
-class _Calls:
-    """One resource type's calls: topics' on the publisher client, subscriptions' on the subscriber.
-    Each takes its request as a mapping keyed by ``kind`` (the request message's field)."""
-
-    kind: str
-    get: Callable[..., Awaitable[Any]]
-    create: Callable[..., Awaitable[Any]]
-    update: Callable[..., Awaitable[Any]]
+#: One remote attempt, given its timeout: the client's coroutine. Written out per resource type with
+#: the client's own method (not passed as bound methods), so the IAM table's scan
+#: (tests/deploy/test_iam.py) sees every RPC bootstrap makes.
+_Attempt = Callable[[float], Awaitable[Any]]
 
 
 def service_agent(project_number: str) -> str:
@@ -126,46 +120,54 @@ class PubSubProvisioner:
     async def _topic(self, name: str, dry_run: bool) -> Change:
         path = f"projects/{self._project}/topics/{name}"
         wanted = Topic(name=path, message_retention_duration=TOPIC_RETENTION)
-        calls = _Calls(
-            "topic", self._publisher.get_topic, self._publisher.create_topic, self._publisher.update_topic
+        return await self._retained(
+            "topic",
+            wanted,
+            TOPIC_RETENTION,
+            f"retention {TOPIC_RETENTION.seconds // 86400} days",
+            dry_run,
+            get=lambda t: self._publisher.get_topic(topic=path, timeout=t, retry=None),
+            create=lambda t: self._publisher.create_topic(request=wanted, timeout=t, retry=None),
+            update=lambda t, r: self._publisher.update_topic(request=r, timeout=t, retry=None),
         )
-        detail = f"retention {TOPIC_RETENTION.seconds // 86400} days"
-        return await self._retained(calls, wanted, TOPIC_RETENTION, detail, dry_run)
 
     async def _subscription(self, wanted: Subscription, dry_run: bool) -> Change:
+        path = wanted.name
         detail = f"retention {SUBSCRIPTION_RETENTION.seconds // 86400} days"
         if wanted.dead_letter_policy.dead_letter_topic:
             policy = wanted.dead_letter_policy
             detail += (
                 f", dead letters to {policy.dead_letter_topic} after {policy.max_delivery_attempts} attempts"
             )
-        subscriber = self._subscriber
-        calls = _Calls(
+        return await self._retained(
             "subscription",
-            subscriber.get_subscription,
-            subscriber.create_subscription,
-            subscriber.update_subscription,
+            wanted,
+            SUBSCRIPTION_RETENTION,
+            detail,
+            dry_run,
+            get=lambda t: self._subscriber.get_subscription(subscription=path, timeout=t, retry=None),
+            create=lambda t: self._subscriber.create_subscription(request=wanted, timeout=t, retry=None),
+            update=lambda t, r: self._subscriber.update_subscription(request=r, timeout=t, retry=None),
         )
-        return await self._retained(calls, wanted, SUBSCRIPTION_RETENTION, detail, dry_run)
 
     async def _retained(
         self,
-        calls: _Calls,
+        kind: str,
         wanted: Topic | Subscription,
         retention: duration_pb2.Duration,
         detail: str,
         dry_run: bool,
+        *,
+        get: _Attempt,
+        create: _Attempt,
+        update: Callable[[float, dict[str, Any]], Awaitable[Any]],
     ) -> Change:
-        """``wanted`` (a topic or a subscription) made when missing, and its message retention set back
-        to ``retention`` when it differs; the rest of an existing one is left as it is."""
+        """``wanted`` (a ``kind``: topic or subscription) made when missing, and its message retention
+        set back to ``retention`` when it differs; the rest of an existing one is left as it is."""
         path = wanted.name
         short = path.rsplit("/", 1)[-1]
         try:
-            found = await call(
-                self._remote,
-                lambda t: calls.get(request={calls.kind: path}, timeout=t, retry=None),
-                what=f"reading {calls.kind} {short}",
-            )
+            found = await call(self._remote, get, what=f"reading {kind} {short}")
         except api_exceptions.NotFound:
             found = None
 
@@ -173,23 +175,19 @@ class PubSubProvisioner:
             if _seconds(have.message_retention_duration) == retention.seconds:
                 return None
             patch = type(wanted)(name=path, message_retention_duration=retention)
-            return {calls.kind: patch, "update_mask": RETENTION_MASK}
+            return {kind: patch, "update_mask": RETENTION_MASK}
 
-        async def update(_: Any, request: dict[str, Any]) -> None:
-            await call(
-                self._remote,
-                lambda t: calls.update(request=request, timeout=t, retry=None),
-                what=f"updating {calls.kind} {short}",
-            )
+        async def patch(_: Any, request: dict[str, Any]) -> None:
+            await call(self._remote, lambda t: update(t, request), what=f"updating {kind} {short}")
 
         return await reconcile(
             CAPABILITY,
-            calls.kind,
+            kind,
             path,
             found=found,
-            create=lambda: self._create(lambda t: calls.create(request=wanted, timeout=t, retry=None), short),
+            create=lambda: self._create(create, short),
             differs=differs,
-            update=update,
+            update=patch,
             detail=detail,
             dry_run=dry_run,
         )
