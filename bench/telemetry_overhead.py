@@ -1,14 +1,15 @@
 """What full telemetry costs on the sync command path: the service with it on against the same
 service with it off, in one run.
 
-Reuses ``bench/throughput.py``: one Virtuoso sandbox process, two ``virtuoso-api serve`` processes on
-one data folder and key (``TELEMETRY_ENABLED=false`` and the default, on: the request span and
-duration, the httpx span and ``traceparent`` on each Virtuoso call, the command's metrics through
-its event, the JSON-free default log), and wrk sending the same ``step-misc`` commands to both, in
-rounds that alternate which side goes first, each round on fresh checkpoints. For every concurrency
-it prints requests/s, the server's CPU per request (``/proc/<pid>/stat``) and p50/p99 latency for
-each side, with the on/off ratios. A third side, ``--sampled``, runs telemetry on with
-``TRACE_SAMPLING_RATIO`` at that value (unsampled spans are the cheap non-recording kind).
+On ``bench/_wrk.py``, as ``bench/throughput.py`` is: one Virtuoso sandbox process, two
+``virtuoso-api serve`` processes on one data folder and key (``TELEMETRY_ENABLED=false`` and the
+default, on: the request span and duration, the httpx span and ``traceparent`` on each Virtuoso
+call, the command's metrics through its event, the JSON-free default log), and wrk sending the same
+``step-misc`` commands to both, in rounds that alternate which side goes first, each round on fresh
+checkpoints. For every concurrency it prints requests/s, the server's CPU per request
+(``/proc/<pid>/stat``) and p50/p99 latency for each side, with the on/off ratios. A third side,
+``--sampled``, runs telemetry on with ``TRACE_SAMPLING_RATIO`` at that value (unsampled spans are
+the cheap non-recording kind).
 
 ``--profile`` then records the telemetry-on service with py-spy under one more round and prints the
 share of its busy samples spent in telemetry's own code (OpenTelemetry, the httpx instrumentation,
@@ -27,30 +28,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 
-from throughput import BIN, CLI, Bench, BenchError, Round, Side, free_port, wait_until
+from _wrk import Bench, Round, Side, drive, failing, main, record, refuse
 
 #: Frames of the instrumentation itself.
 TELEMETRY = ("opentelemetry", "virtuoso_api/telemetry", "/wrapt/", "prometheus_client")
 #: Frames of the work the instrumentation wraps (the app, the transport, the store).
 WORK = ("starlette", "fastapi", "httpcore", "h11", "anyio", "uvicorn", "sqlite", "virtuoso_api/")
-
-
-def start(bench: Bench, name: str, **settings: str) -> Side:
-    port = free_port()
-    env = bench.service_env | settings
-    server = bench.launch(name, [CLI, "serve", "--port", str(port)], env)
-    wait_until(server, f"http://127.0.0.1:{port}/health/ready")
-    return Side(name, f"http://127.0.0.1:{port}/api/v1/commands", server)
 
 
 def report(connections: int, baseline: Side, sides: Sequence[Side]) -> list[str]:
@@ -85,20 +73,10 @@ def report(connections: int, baseline: Side, sides: Sequence[Side]) -> list[str]
 def telemetry_share(bench: Bench, side: Side, seconds: float) -> list[str]:
     """py-spy's samples of ``side`` under one more round, and the share whose innermost frames are
     telemetry's own (deeper than any frame of the work it wraps), by the outermost such frame."""
-    py_spy = shutil.which("py-spy") or str(BIN / "py-spy")
-    if not Path(py_spy).exists():
-        return ["profile: py-spy not found (pip install py-spy)"]
     out = bench.workdir / "telemetry.speedscope.json"
-    flags = f"--pid {side.server.pid} --duration {seconds:g} --rate 250 --format speedscope --nonblocking"
-    record = subprocess.Popen(
-        [py_spy, "record", *flags.split(), "--output", str(out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    bench.round(side, 8, seconds + 1)
-    _, problem = record.communicate(timeout=60)
-    if record.returncode != 0:
-        return [f"profile: py-spy exited {record.returncode}: {problem.decode(errors='replace').strip()}"]
+    problem = record(bench, side, 8, seconds, rate=250, out=out)
+    if problem is not None:
+        return [problem]
     document = json.loads(out.read_text())
     files = [frame.get("file", "") for frame in document["shared"]["frames"]]
     names = [
@@ -131,52 +109,25 @@ def telemetry_share(bench: Bench, side: Side, seconds: float) -> list[str]:
     return lines
 
 
-def run(options: argparse.Namespace) -> int:
-    if shutil.which("wrk") is None:
-        print("wrk is not on PATH: apt-get install -y wrk", file=sys.stderr)
-        return 1
-    with tempfile.TemporaryDirectory(prefix="virtuoso-bench-") as folder, ExitStack() as stack:
-        bench = Bench(options, Path(folder), stack)
-        bench.start_sandbox()
-        bench.create_key()
-        off = start(bench, "telemetry off", TELEMETRY_ENABLED="false")
-        sides = [start(bench, "telemetry on")]
-        if options.sampled is not None:
-            sides.append(
-                start(bench, f"on, sampled {options.sampled:g}", TRACE_SAMPLING_RATIO=str(options.sampled))
-            )
-        everyone = [off, *sides]
-        time.sleep(1.0)
-        for side in everyone:  # warm-up, not counted: pools, first-call imports, the key memo
-            warm = bench.round(side, max(options.concurrency), options.warmup)
-            if warm.non2xx or warm.socket_errors:
-                raise BenchError(f"{side.name} failed during warm-up: {warm}")
-        for connections in options.concurrency:
-            for index in range(options.rounds):
-                order = everyone[index % len(everyone) :] + everyone[: index % len(everyone)]
-                for side in order:
-                    side.rounds.setdefault(connections, []).append(
-                        bench.round(side, connections, options.duration)
-                    )
-            print("", *report(connections, off, sides), sep="\n", flush=True)
-        if options.profile:
-            print("", *telemetry_share(bench, sides[0], options.profile_seconds), sep="\n", flush=True)
-        failed = [
-            f"{side.name} at concurrency {c}"
-            for side in everyone
-            for c, rounds in side.rounds.items()
-            if any(r.non2xx or r.socket_errors for r in rounds)
-        ]
-        if failed:
-            raise BenchError("rounds had failures, so the figures above do not count: " + "; ".join(failed))
+def run(bench: Bench) -> int:
+    options = bench.options
+    bench.start_sandbox()
+    bench.create_key()
+    off = bench.service_side("telemetry off", TELEMETRY_ENABLED="false")
+    sides = [bench.service_side("telemetry on")]
+    if options.sampled is not None:
+        name = f"on, sampled {options.sampled:g}"
+        sides.append(bench.service_side(name, TRACE_SAMPLING_RATIO=str(options.sampled)))
+    everyone = [off, *sides]
+    time.sleep(1.0)
+    drive(bench, everyone, lambda connections: report(connections, off, sides))
+    if options.profile:
+        print("", *telemetry_share(bench, sides[0], options.profile_seconds), sep="\n", flush=True)
+    refuse([f"{side.name} at concurrency {c}" for side, c, _ in failing(everyone)])
     return 0
 
 
-def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per round per side (5)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per side per concurrency (3)")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32], help="connections (8 32)")
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of uncounted load per side (2)")
     parser.add_argument("--sampled", type=float, help="also a side with TRACE_SAMPLING_RATIO at this value")
     parser.add_argument("--profile", action="store_true", help="also profile the telemetry-on service")
@@ -184,19 +135,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--checkpoints", type=int, default=0, help="fresh checkpoints per round (2 x connections)"
     )
-    options = parser.parse_args(argv)
-    if options.rounds < 1 or options.duration <= 0 or min(options.concurrency) < 1:
-        parser.error("--rounds, --duration and --concurrency must be positive")
-    return options
-
-
-def main() -> None:
-    try:
-        sys.exit(run(parse()))
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        sys.exit(1)
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, options, run)

@@ -19,7 +19,7 @@ from google.api_core import exceptions as api_exceptions
 
 from virtuoso_api.config import Settings
 from virtuoso_api.errors import Misconfigured
-from virtuoso_api.gcp.bootstrap.plan import Action, Change, call
+from virtuoso_api.gcp.bootstrap.plan import Change, call, reconcile
 from virtuoso_api.infra.blobs import LifecycleAction, LifecycleRule
 from virtuoso_api.infra.blobs.gcp_storage import is_transient, make_client, rule_from_gcs, rule_to_gcs
 from virtuoso_api.kit.clock import SystemClock
@@ -115,26 +115,27 @@ class BucketsProvisioner:
         return await call(self._remote, attempt, what=what, transient=is_transient)
 
     async def provision(self, *, dry_run: bool) -> list[Change]:
-        changes = []
-        for kind, name in self._buckets.names.items():
-            rules = self._rules[kind]
-            existing = await self._call(
-                f"reading bucket {name}",
-                lambda t, n=name: self._client.lookup_bucket(n, timeout=t, retry=None),  # type: ignore[misc]
-            )
-            if existing is None:
-                if not dry_run:
-                    await self._create(name, rules)
-                changes.append(Change(CAPABILITY, "bucket", name, Action.CREATE, describe(rules)))
-                continue
-            what = differences(resource(existing), rules)
-            if not what:
-                changes.append(Change(CAPABILITY, "bucket", name, Action.KEEP))
-                continue
-            if not dry_run:
-                await self._patch(existing, rules, what)
-            changes.append(Change(CAPABILITY, "bucket", name, Action.UPDATE, describe(rules)))
-        return changes
+        return [
+            await self._bucket(name, self._rules[kind], dry_run) for kind, name in self._buckets.names.items()
+        ]
+
+    async def _bucket(self, name: str, rules: list[LifecycleRule], dry_run: bool) -> Change:
+        existing = await self._call(
+            f"reading bucket {name}",
+            lambda t: self._client.lookup_bucket(name, timeout=t, retry=None),
+        )
+        return await reconcile(
+            CAPABILITY,
+            "bucket",
+            name,
+            found=existing,
+            create=lambda: self._create(name, rules),
+            # The fields that differ, or None: an empty list is nothing to patch.
+            differs=lambda bucket: differences(resource(bucket), rules) or None,
+            update=lambda bucket, what: self._patch(bucket, rules, what),
+            detail=describe(rules),
+            dry_run=dry_run,
+        )
 
     async def _create(self, name: str, rules: list[LifecycleRule]) -> None:
         bucket = self._client.bucket(name)

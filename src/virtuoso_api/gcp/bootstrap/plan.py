@@ -5,6 +5,7 @@ A provisioner owns one capability's resources (Cloud Tasks queues, Pub/Sub topic
 secrets, Firestore indexes and TTL policies, Cloud Storage buckets). It reads what exists, and
 creates or updates only what differs from what the service needs, so a second run reports every
 resource as it is and changes nothing. With ``dry_run`` it reads and reports, and changes nothing.
+:func:`reconcile` is that decision for one resource read on its own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from virtuoso_api.errors import Misconfigured
 from virtuoso_api.resilience import RemoteCall
 
 T = TypeVar("T")
+R = TypeVar("R")
+U = TypeVar("U")
 
 
 class Action(StrEnum):
@@ -53,6 +56,36 @@ _DRY: Final = {
     Action.KEEP: "exists",
     Action.MANUAL: "to do",
 }
+
+
+async def reconcile(
+    capability: str,
+    kind: str,
+    name: str,
+    *,
+    found: R | None,
+    create: Callable[[], Awaitable[object]],
+    detail: str,
+    dry_run: bool,
+    differs: Callable[[R], U | None] | None = None,
+    update: Callable[[R, U], Awaitable[object]] | None = None,
+) -> Change:
+    """One resource brought to what the service needs: ``create`` when it was not ``found``; else
+    ``update(found, pending)`` when ``differs(found)`` returns something pending (the request or the
+    fields to patch), else kept as it is (also when no ``differs`` is given: nothing of it is
+    managed). With ``dry_run`` only the change is reported. A create or an update reports ``detail``,
+    what the resource is made to be."""
+    if found is None:
+        if not dry_run:
+            await create()
+        return Change(capability, kind, name, Action.CREATE, detail)
+    pending = differs(found) if differs is not None else None
+    if pending is None:
+        return Change(capability, kind, name, Action.KEEP)
+    if not dry_run:
+        assert update is not None, "a differs needs its update"
+        await update(found, pending)
+    return Change(capability, kind, name, Action.UPDATE, detail)
 
 
 class Provisioner(Protocol):

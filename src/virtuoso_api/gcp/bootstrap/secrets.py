@@ -6,10 +6,11 @@ bootstrap says how, and never invents one."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Final
 
 from virtuoso_api.config import Settings
-from virtuoso_api.gcp.bootstrap.plan import Action, Change
+from virtuoso_api.gcp.bootstrap.plan import Action, Change, reconcile
 from virtuoso_api.kit.clock import SystemClock
 from virtuoso_api.secrets import SecretsService, SecretType
 from virtuoso_api.services.secrets import build_secrets_service
@@ -39,12 +40,16 @@ class SecretsProvisioner:
         changes = []
         for kind in GENERATED:
             ref = secrets.ref(kind)
-            if await secrets.find(ref) is not None:
-                changes.append(Change(CAPABILITY, "secret", ref.secret_id, Action.KEEP))
-                continue
-            if not dry_run:
-                await secrets.ensure(ref)
-            changes.append(Change(CAPABILITY, "secret", ref.secret_id, Action.CREATE, "a generated key"))
+            change = await reconcile(
+                CAPABILITY,
+                "secret",
+                ref.secret_id,
+                found=await secrets.find(ref),
+                create=functools.partial(secrets.ensure, ref),
+                detail="a generated key",
+                dry_run=dry_run,
+            )
+            changes.append(change)
         for kind in FROM_THE_OPERATOR:
             ref = secrets.ref(kind)
             if await secrets.find(ref) is not None:

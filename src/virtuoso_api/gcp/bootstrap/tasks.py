@@ -11,7 +11,7 @@ from google.cloud import tasks_v2
 from google.protobuf import duration_pb2, field_mask_pb2
 
 from virtuoso_api.config import Settings
-from virtuoso_api.gcp.bootstrap.plan import Action, Change, call
+from virtuoso_api.gcp.bootstrap.plan import Change, call, reconcile
 from virtuoso_api.infra.tasks import TaskRetry, queue_name
 from virtuoso_api.infra.tasks import retry_of as _retry_of
 from virtuoso_api.infra.tasks.gcp_cloud_tasks import build_client
@@ -79,35 +79,43 @@ class TasksProvisioner:
     async def provision(self, *, dry_run: bool) -> list[Change]:
         parent = f"projects/{self._project}/locations/{self._settings.gcp_location}"
         existing = {queue.name: queue for queue in await self._list(parent)}
+        return [await self._queue(parent, short, existing, dry_run) for short in self.queue_names()]
+
+    async def _queue(
+        self, parent: str, short: str, existing: dict[str, tasks_v2.Queue], dry_run: bool
+    ) -> Change:
+        name = f"{parent}/queues/{short}"
         wanted = wanted_retry(self._retry)
-        changes = []
-        for short in self.queue_names():
-            name = f"{parent}/queues/{short}"
-            queue = existing.get(name)
-            if queue is None:
-                if not dry_run:
-                    created = tasks_v2.Queue(name=name, retry_config=wanted)
-                    await call(
-                        self._remote,
-                        lambda t, q=created: self._client.create_queue(
-                            parent=parent, queue=q, timeout=t, retry=None
-                        ),  # type: ignore[misc]
-                        what=f"creating queue {short}",
-                    )
-                changes.append(Change(CAPABILITY, "queue", name, Action.CREATE, describe(self._retry)))
-                continue
-            update = retry_update(queue, wanted) if self._compare_retry else None
-            if update is None:
-                changes.append(Change(CAPABILITY, "queue", name, Action.KEEP))
-                continue
-            if not dry_run:
-                await call(
-                    self._remote,
-                    lambda t, u=update: self._client.update_queue(request=u, timeout=t, retry=None),  # type: ignore[misc]
-                    what=f"updating queue {short}",
-                )
-            changes.append(Change(CAPABILITY, "queue", name, Action.UPDATE, describe(self._retry)))
-        return changes
+
+        def differs(queue: tasks_v2.Queue) -> tasks_v2.UpdateQueueRequest | None:
+            return retry_update(queue, wanted) if self._compare_retry else None
+
+        async def create() -> None:
+            queue = tasks_v2.Queue(name=name, retry_config=wanted)
+            await call(
+                self._remote,
+                lambda t: self._client.create_queue(parent=parent, queue=queue, timeout=t, retry=None),
+                what=f"creating queue {short}",
+            )
+
+        async def update(_: tasks_v2.Queue, request: tasks_v2.UpdateQueueRequest) -> None:
+            await call(
+                self._remote,
+                lambda t: self._client.update_queue(request=request, timeout=t, retry=None),
+                what=f"updating queue {short}",
+            )
+
+        return await reconcile(
+            CAPABILITY,
+            "queue",
+            name,
+            found=existing.get(name),
+            create=create,
+            differs=differs,
+            update=update,
+            detail=describe(self._retry),
+            dry_run=dry_run,
+        )
 
     async def _list(self, parent: str) -> list[tasks_v2.Queue]:
         async def attempt(timeout: float) -> list[tasks_v2.Queue]:
