@@ -9,6 +9,12 @@ history like any command.
 A resumed job passes the result it stored: the placement is not looked for again (nor the steps of
 an earlier run deleted again), and a run whose start may have been sent is looked for among the
 runs this job started (by the job id they carry as correlation id) before another is started.
+
+A sink may be told to stop (the job was cancelled): it is asked before the placement, before each
+step it would add, and before the run is started. Once it says so nothing more reaches Virtuoso; the
+steps not added are kept in the result with the reason, which also names the first line not added and
+whether the journey was run. A run already started is not stopped (Virtuoso's API has no call for
+that here): the runner follows it to its end, as it would have.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from virtuoso_api.kit.clock import Clock
 from virtuoso_api.runs import RunRequest, RunService, RunView
 from virtuoso_api.suites.model import Section, Suite
 from virtuoso_api.suites.placement import Lookups, PlacementOptions, Placer
-from virtuoso_api.suites.results import PlacedCheckpoint, StepResult, SuiteRunResult
+from virtuoso_api.suites.results import STOPPED, PlacedCheckpoint, StepResult, SuiteRunResult
 from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
 
 logger = logging.getLogger(__name__)
@@ -36,6 +42,10 @@ _SKIPPED = {"type": "skipped", "message": "not added: an earlier step failed (se
 
 class StepSink(Protocol):
     async def add(self, index: int, request: CommandRequest) -> BatchItem: ...
+
+    async def stopped(self) -> str | None:
+        """Why nothing more may be sent (e.g. "the job was cancelled"), or ``None`` to go on."""
+        ...
 
 
 class Observer:
@@ -62,6 +72,9 @@ class DirectSink:
         except VirtuosoApiError as exc:
             return BatchItem(index=index, status="failed", error=error_of(exc))
         return BatchItem(index=index, status="succeeded", outcome=outcome)
+
+    async def stopped(self) -> str | None:
+        return None  # the CLI is stopped by its user (Ctrl-C), not asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +122,9 @@ class SuiteRunner:
         observer = observer or Observer()
         try:
             if result.placement is None:
+                if (why := await sink.stopped()) is not None:
+                    result.error = {"type": STOPPED, "message": f"{why} before anything was placed"}
+                    return await self._finished(result, observer)
                 result.placement = await Placer(self._lookups, options.placement).place(suite)
                 if self._runs.ui_base and result.placement.project_id is not None:
                     result.links.project = f"{self._runs.ui_base}/#/project/{result.placement.project_id}"
@@ -117,14 +133,20 @@ class SuiteRunner:
             if continue_on_error is None:
                 continue_on_error = suite.config.continue_on_error
             added_all = await self._steps(suite, result, sink, observer, continue_on_error=continue_on_error)
-            if options.execute and (added_all or continue_on_error):
-                await self._execute(result, options, observer)
+            if not result.stopped and options.execute and (added_all or continue_on_error):
+                if result.execution_id is None and (why := await sink.stopped()) is not None:
+                    result.error = {"type": STOPPED, "message": _stopped_message(why, result)}
+                else:
+                    await self._execute(result, options, observer)
         except VirtuosoNotConfigured:
             raise  # no file can run: the caller says what to set (the CLI exits 2)
         except VirtuosoApiError as exc:
             if isinstance(exc, BackendUnavailable) and options.raise_unavailable:
                 raise
             result.error = error_of(exc)
+        return await self._finished(result, observer)
+
+    async def _finished(self, result: SuiteRunResult, observer: Observer) -> SuiteRunResult:
         result.status = result.decide()
         result.finished_at = self._clock.now()
         await observer.changed(result, "finished")
@@ -142,6 +164,10 @@ class SuiteRunner:
         assert result.placement is not None
         result.steps = []
         stopped = False
+        #: The error of every step from the one the sink stopped before (none of them is told to
+        #: the observer: they are not progress).
+        halted: dict[str, str] | None = None
+        reason = ""
         index = 0
         for section, placed in _targets(suite, result.placement.checkpoints):
             for number, step in enumerate(section.steps):
@@ -158,8 +184,14 @@ class SuiteRunner:
                 if placed.unchanged:
                     kept = placed.kept_step_ids[number]
                     base = base.model_copy(update={"position": number + 1, "step_id": kept, "success": True})
+                elif halted is not None:
+                    base = base.model_copy(update={"error": halted})
                 elif stopped:
                     base = base.model_copy(update={"error": _SKIPPED})
+                elif (why := await sink.stopped()) is not None:
+                    halted = {"type": STOPPED, "message": f"not added: {why}"}
+                    reason = why
+                    base = base.model_copy(update={"error": halted})
                 else:
                     request = CommandRequest(
                         command=step.command, args=list(step.args), checkpoint_id=placed.checkpoint_id
@@ -179,7 +211,10 @@ class SuiteRunner:
                         stopped = True
                 result.steps.append(base)
                 index += 1
-                await observer.changed(result, "step")
+                if halted is None:
+                    await observer.changed(result, "step")
+        if halted is not None:
+            result.error = {"type": STOPPED, "message": _stopped_message(reason, result)}
         return not result.failed_steps
 
     async def _execute(self, result: SuiteRunResult, options: RunOptions, observer: Observer) -> None:
@@ -224,6 +259,15 @@ class SuiteRunner:
                 logger.info("suite run %s: found run %s started earlier", result.run_id, record.execution_id)
                 return record.execution_id
         return None
+
+
+def _stopped_message(why: str, result: SuiteRunResult) -> str:
+    """What a stopped run says: before which line, how many steps went in, whether the journey ran."""
+    first = next((step for step in result.steps if (step.error or {}).get("type") == STOPPED), None)
+    where = f" before line {first.line} ({first.command})" if first is not None else " before the run"
+    counts = f"{result.added} of {result.total_steps} steps added"
+    ran = "; the journey was not run" if result.execute and result.execution_id is None else ""
+    return f"{why}{where}: {counts}{ran}"
 
 
 def _targets(suite: Suite, placed: list[PlacedCheckpoint]) -> list[tuple[Section, PlacedCheckpoint]]:
