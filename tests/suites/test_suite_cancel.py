@@ -248,7 +248,11 @@ async def test_a_running_suite_job_stops_before_its_next_step_and_never_runs_its
 ) -> None:
     # continue_on_error: a cancel is not a failed step to go on after.
     job_id = await served.submit(
-        suite=_suite(), filename="cancel.yaml", project="Cancelled suites", execute=True, continue_on_error=True
+        suite=_suite(),
+        filename="cancel.yaml",
+        project="Cancelled suites",
+        execute=True,
+        continue_on_error=True,
     )
     await served.when_steps_done(job_id, 3)
     answer = await served.http.post(f"/api/v1/jobs/{job_id}/cancel", headers=served.writer)
@@ -297,7 +301,8 @@ async def test_a_cancel_after_the_last_step_still_keeps_the_journey_from_running
     checkpoint = result["placement"]["checkpoints"][0]["checkpoint_id"]
     made = await served.step_values(checkpoint)
     assert len(made) in (steps - 1, steps)
-    assert (result["status"], result["error"]["type"], result["execution_id"]) == ("incomplete", "cancelled", None)
+    assert (result["status"], result["error"]["type"]) == ("incomplete", "cancelled")
+    assert result["execution_id"] is None
     assert "the journey was not run" in result["error"]["message"]
     await served.settled()
     assert not [path for path in await served.requests() if path.endswith("/execute")]
@@ -321,7 +326,8 @@ async def test_virtuoso_api_jobs_cancel_stops_a_running_suite_job(served: Served
     data_dir = str(pointed.data_dir)
     # The operator's CLI, a process of its own on the store the service uses.
     said = await asyncio.to_thread(_cli, data_dir, "jobs", "cancel", job_id)
-    assert (said.returncode, said.stdout) == (0, f"Job {job_id} asked to stop before its next command.\n"), said
+    assert said.returncode == 0, said.stderr
+    assert said.stdout == f"Job {job_id} asked to stop before its next command.\n"
     job = await follow(served.http, served.writer, f"/api/v1/jobs/{job_id}")
     assert job["status"] == "cancelled"
     await _check_stopped(served, job_id, asked_at=asked_at, at_most=steps - 1, total=steps)

@@ -40,7 +40,6 @@ from virtuoso_api.virtuoso import VirtuosoClient
 logger = logging.getLogger(__name__)
 
 
-
 class _JobSink:
     """Steps through the job (each exactly once in effect); stopped once a cancel is asked, which is
     read from the store before every step, so one from another instance counts too."""
