@@ -129,6 +129,10 @@ def pointed(settings: Settings, slow_virtuoso: str) -> Settings:
             "virtuoso_org_id": SEED.organization_id,
             "run_poll_seconds": 0.1,
             "run_poll_max_seconds": 0.5,
+            # One 429 ends an attempt (the task is tried again): see the resumed-job test.
+            "virtuoso_retry_attempts": 1,
+            "tasks_min_backoff_seconds": 0.5,
+            "tasks_max_backoff_seconds": 2.0,
         }
     )
 
@@ -158,6 +162,14 @@ class Served:
         answer = await self.sandbox.get(f"{root}/_sandbox/requests")
         counts: dict[str, int] = answer.json()["item"]["counts"]
         return counts
+
+    async def throttle(self, requests: int) -> None:
+        """The sandbox answers the next ``requests`` API requests 429."""
+        root = str(self.sandbox.base_url).removesuffix("/api/")
+        answer = await self.sandbox.post(
+            f"{root}/_sandbox/throttle", json={"requests": requests, "retryAfter": 0}
+        )
+        assert answer.status_code == 200, answer.text
 
     async def submit(self, **body: Any) -> str:
         answer = await self.http.post("/api/v1/suites/runs", headers=self.writer, json=body)
@@ -207,10 +219,17 @@ async def served(pointed: Settings, slow_virtuoso: str) -> AsyncIterator[Served]
 
 
 async def _check_stopped(
-    served: Served, job_id: str, *, asked_at: int, at_most: int = STEPS - 1, total: int = STEPS
+    served: Served,
+    job_id: str,
+    *,
+    asked_at: int,
+    at_most: int = STEPS - 1,
+    total: int = STEPS,
+    refused: int = 0,
 ) -> tuple[dict[str, Any], int]:
     """The cancelled job's state against the sandbox's; answers the view and how many steps it made
-    (at least ``asked_at``, done before the cancel, and at most ``at_most``)."""
+    (at least ``asked_at``, done before the cancel, and at most ``at_most``; ``refused``: step
+    requests the sandbox answered 429)."""
     view = (await served.http.get(f"/api/v1/suites/runs/{job_id}", headers=served.writer)).json()
     job, result = view["job"], view["result"]
     assert (job["status"], job["cancel_requested"]) == ("cancelled", True), job
@@ -239,7 +258,7 @@ async def _check_stopped(
     await served.settled()
     assert await served.step_values(checkpoint) == at_cancelled
     posted = sum(n for path, n in (await served.requests()).items() if path == "POST /teststeps")
-    assert posted == made
+    assert posted == made + refused
     return view, made
 
 
@@ -334,3 +353,30 @@ async def test_virtuoso_api_jobs_cancel_stops_a_running_suite_job(served: Served
     again = await asyncio.to_thread(_cli, data_dir, "jobs", "cancel", job_id)
     assert (again.returncode, again.stdout) == (1, "")
     assert again.stderr.endswith(f"error: job {job_id} has already cancelled\n")
+
+
+async def test_a_job_cancelled_between_attempts_keeps_the_steps_its_first_attempt_made(
+    served: Served,
+) -> None:
+    """The cancel comes while the job waits for its next attempt (Virtuoso answered 429): that
+    attempt sends nothing, and its result still lists the steps the first one made, as made."""
+    job_id = await served.submit(
+        suite=_suite(), filename="cancel.yaml", project="Cancelled suites", execute=True
+    )
+    await served.when_steps_done(job_id, 3)
+    await served.throttle(1)  # the next step is refused: the attempt ends, "not now"
+    for _ in range(ROUNDS):
+        job = await served.job(job_id)
+        if job["error"] is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert (job["status"], job["attempts"], job["error"]["type"]) == ("running", 1, "service_unavailable"), (
+        job
+    )
+    made_by_the_first = job["progress"]["done"]
+
+    answer = await served.http.post(f"/api/v1/jobs/{job_id}/cancel", headers=served.writer)
+    assert (answer.status_code, answer.json()["status"]) == (200, "running")
+    job = await follow(served.http, served.writer, f"/api/v1/jobs/{job_id}")
+    assert (job["status"], job["attempts"]) == ("cancelled", 2), job
+    await _check_stopped(served, job_id, asked_at=made_by_the_first, at_most=made_by_the_first, refused=1)

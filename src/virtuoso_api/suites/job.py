@@ -56,6 +56,11 @@ class _JobSink:
             self.cancelled = await self._run.cancelled()
         return "the job was cancelled" if self.cancelled else None
 
+    async def earlier(self, index: int, request: CommandRequest) -> BatchItem | None:
+        if self._run.job.attempts <= 1:
+            return None  # the first attempt: there is no earlier one
+        return await self._run.earlier(index, request)
+
 
 class _JobObserver(Observer):
     def __init__(self, run: JobRun, runs: SuiteRuns, reports: ReportService | None) -> None:

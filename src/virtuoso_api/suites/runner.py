@@ -47,6 +47,10 @@ class StepSink(Protocol):
         """Why nothing more may be sent (e.g. "the job was cancelled"), or ``None`` to go on."""
         ...
 
+    async def earlier(self, index: int, request: CommandRequest) -> BatchItem | None:
+        """Step ``index`` as an earlier attempt made it, never sending it; ``None`` if it did not."""
+        ...
+
 
 class Observer:
     """What a caller follows: the CLI draws progress, the job stores the result. No-ops here."""
@@ -75,6 +79,9 @@ class DirectSink:
 
     async def stopped(self) -> str | None:
         return None  # the CLI is stopped by its user (Ctrl-C), not asked
+
+    async def earlier(self, index: int, request: CommandRequest) -> BatchItem | None:  # noqa: ARG002 - the port's
+        return None  # one attempt only
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +171,10 @@ class SuiteRunner:
         assert result.placement is not None
         result.steps = []
         stopped = False
-        #: The error of every step from the one the sink stopped before (none of them is told to
-        #: the observer: they are not progress).
+        #: The error of every step not added since the sink said stop (none of them is told to the
+        #: observer: they are not progress).
         halted: dict[str, str] | None = None
-        reason = ""
+        reason, looking = "", True
         index = 0
         for section, placed in _targets(suite, result.placement.checkpoints):
             for number, step in enumerate(section.steps):
@@ -184,19 +191,27 @@ class SuiteRunner:
                 if placed.unchanged:
                     kept = placed.kept_step_ids[number]
                     base = base.model_copy(update={"position": number + 1, "step_id": kept, "success": True})
-                elif halted is not None:
-                    base = base.model_copy(update={"error": halted})
                 elif stopped:
                     base = base.model_copy(update={"error": _SKIPPED})
-                elif (why := await sink.stopped()) is not None:
-                    halted = {"type": STOPPED, "message": f"not added: {why}"}
-                    reason = why
-                    base = base.model_copy(update={"error": halted})
                 else:
                     request = CommandRequest(
                         command=step.command, args=list(step.args), checkpoint_id=placed.checkpoint_id
                     )
-                    item = await sink.add(index, request)
+                    if halted is None and (why := await sink.stopped()) is not None:
+                        halted, reason = {"type": STOPPED, "message": f"not added: {why}"}, why
+                    if halted is None:
+                        item = await sink.add(index, request)
+                    else:
+                        # Steps an earlier attempt made before the cancel are still the run's (it
+                        # made them in order: the first it did not make ends the looking).
+                        found = await sink.earlier(index, request) if looking else None
+                        looking = found is not None
+                        if found is None:
+                            base = base.model_copy(update={"error": halted})
+                            result.steps.append(base)
+                            index += 1
+                            continue
+                        item = found
                     outcome = item.outcome if isinstance(item.outcome, StepOutcome) else None
                     succeeded = item.status == "succeeded"
                     base = base.model_copy(
@@ -208,11 +223,10 @@ class SuiteRunner:
                         }
                     )
                     if not succeeded and (not continue_on_error or item.status == "skipped"):
-                        stopped = True
+                        stopped = halted is None
                 result.steps.append(base)
                 index += 1
-                if halted is None:
-                    await observer.changed(result, "step")
+                await observer.changed(result, "step")
         if halted is not None:
             result.error = {"type": STOPPED, "message": _stopped_message(reason, result)}
         return not result.failed_steps
