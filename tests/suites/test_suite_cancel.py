@@ -114,7 +114,8 @@ async def test_cancelling_a_finished_suite_job_is_a_409_and_changes_nothing(
 
 @pytest.fixture
 def slow_virtuoso() -> Iterator[str]:
-    with served_sandbox(TOKEN, "--latency-ms", "40", "--step-seconds", "0.01", observer=True) as base_url:
+    # Runs are slow too (each step of one takes 2 s): a job cancelled while its run goes on ends first.
+    with served_sandbox(TOKEN, "--latency-ms", "40", "--step-seconds", "2", observer=True) as base_url:
         yield base_url
 
 
@@ -380,3 +381,43 @@ async def test_a_job_cancelled_between_attempts_keeps_the_steps_its_first_attemp
     job = await follow(served.http, served.writer, f"/api/v1/jobs/{job_id}")
     assert (job["status"], job["attempts"]) == ("cancelled", 2), job
     await _check_stopped(served, job_id, asked_at=made_by_the_first, at_most=made_by_the_first, refused=1)
+
+
+async def test_a_job_cancelled_while_its_run_executes_stops_following_it(served: Served) -> None:
+    """Virtuoso's run cannot be stopped from here: the job stops following it, ends cancelled, and
+    its result names the run that goes on; no other run is started, no step added."""
+    job_id = await served.submit(
+        suite=_suite(3), filename="cancel.yaml", project="Cancelled suites", execute=True
+    )
+    location = f"/api/v1/suites/runs/{job_id}"
+    for _ in range(ROUNDS):
+        view = (await served.http.get(location, headers=served.writer)).json()
+        assert view["job"]["status"] in {"queued", "running"}, view["job"]
+        if view["result"] is not None and view["result"]["execution_id"] is not None:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the run was never started")
+    execution_id = view["result"]["execution_id"]
+    answer = await served.http.post(f"/api/v1/jobs/{job_id}/cancel", headers=served.writer)
+    assert (answer.status_code, answer.json()["status"]) == (200, "running")
+    job = await follow(served.http, served.writer, f"/api/v1/jobs/{job_id}")
+    assert job["status"] == "cancelled", job
+    run = (await served.virtuoso(f"/executions/{execution_id}/status"))["item"]
+    assert run["status"] in {"QUEUED", "RUNNING"}  # the job did not wait for it
+
+    result = (await served.http.get(location, headers=served.writer)).json()["result"]
+    assert (result["status"], result["execution_id"]) == ("incomplete", execution_id)
+    # The run as last seen, not ended: never read as passed.
+    assert (result["run"]["execution_id"], result["run"]["verdict"]) == (execution_id, "running")
+    assert result["error"] == {
+        "type": "cancelled",
+        "message": f"the job was cancelled while run {execution_id} was executing: 3 of 3 steps added; "
+        "it goes on in Virtuoso, not followed",
+    }
+    assert job["progress"] == {"done": 3, "total": 3}
+    checkpoint = result["placement"]["checkpoints"][0]["checkpoint_id"]
+    await served.settled()
+    assert [value for _, value in await served.step_values(checkpoint)] == ["step 0", "step 1", "step 2"]
+    started = [path for path in await served.requests() if path.endswith("/execute")]
+    assert [(await served.requests())[path] for path in started] == [1]

@@ -11,14 +11,18 @@ an earlier run deleted again), and a run whose start may have been sent is looke
 runs this job started (by the job id they carry as correlation id) before another is started.
 
 A sink may be told to stop (the job was cancelled): it is asked before the placement, before each
-step it would add, and before the run is started. Once it says so nothing more reaches Virtuoso; the
-steps not added are kept in the result with the reason, which also names the first line not added and
-whether the journey was run. A run already started is not stopped (Virtuoso's API has no call for
-that here): the runner follows it to its end, as it would have.
+step it would add, before the run is started and, while the run is followed, every
+:data:`STOP_CHECK_SECONDS`. Once it says so nothing more is sent to Virtuoso: the steps not added are
+kept in the result with the reason, and the result's error names the first line not added, how many
+steps went in and whether the journey ran. A run already started is not stopped (Virtuoso's API has
+no call for that here): it is no longer followed, and the result says it goes on. Steps an earlier
+attempt made before the cancel are found as made (``StepSink.earlier``), never sent again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -38,6 +42,8 @@ from virtuoso_api.virtuoso.errors import VirtuosoNotConfigured
 logger = logging.getLogger(__name__)
 
 _SKIPPED = {"type": "skipped", "message": "not added: an earlier step failed (see continue_on_error)"}
+#: How often a run being followed asks its sink whether to stop (a cancelled job stops following).
+STOP_CHECK_SECONDS = 1.0
 
 
 class StepSink(Protocol):
@@ -141,10 +147,7 @@ class SuiteRunner:
                 continue_on_error = suite.config.continue_on_error
             added_all = await self._steps(suite, result, sink, observer, continue_on_error=continue_on_error)
             if not result.stopped and options.execute and (added_all or continue_on_error):
-                if result.execution_id is None and (why := await sink.stopped()) is not None:
-                    result.error = {"type": STOPPED, "message": _stopped_message(why, result)}
-                else:
-                    await self._execute(result, options, observer)
+                await self._execute(result, options, observer, sink)
         except VirtuosoNotConfigured:
             raise  # no file can run: the caller says what to set (the CLI exits 2)
         except VirtuosoApiError as exc:
@@ -231,7 +234,9 @@ class SuiteRunner:
             result.error = {"type": STOPPED, "message": _stopped_message(reason, result)}
         return not result.failed_steps
 
-    async def _execute(self, result: SuiteRunResult, options: RunOptions, observer: Observer) -> None:
+    async def _execute(
+        self, result: SuiteRunResult, options: RunOptions, observer: Observer, sink: StepSink
+    ) -> None:
         placement = result.placement
         assert placement is not None
         if placement.journey_id is None:
@@ -244,6 +249,9 @@ class SuiteRunner:
         if result.execution_id is None and result.run_requested:
             result.execution_id = await self._started_earlier(result)
         if result.execution_id is None:
+            if (why := await sink.stopped()) is not None:
+                result.error = {"type": STOPPED, "message": _stopped_message(why, result)}
+                return
             result.run_requested = True
             await observer.changed(result, "run-requested")
             started = await self._runs.start(
@@ -256,12 +264,43 @@ class SuiteRunner:
             result.execution_id = started.execution_ids[0]
             await observer.changed(result, "run-started")
 
+        view = await self._follow(result.execution_id, result, options, observer, sink)
+        if view is not None:
+            result.run = view
+            result.links.run = view.ui_url
+
+    async def _follow(
+        self,
+        execution_id: int,
+        result: SuiteRunResult,
+        options: RunOptions,
+        observer: Observer,
+        sink: StepSink,
+    ) -> RunView | None:
+        """The run once it ended, or ``None`` if the sink said stop first (asked every
+        :data:`STOP_CHECK_SECONDS` while the shared poll loop reads the run): the run goes on in
+        Virtuoso, which this service cannot stop, and the result says so."""
+
         def update(view: RunView) -> None:
             observer.run_update(result, view)
 
-        view = await self._runs.wait(result.execution_id, timeout=options.wait_timeout, on_update=update)
-        result.run = view
-        result.links.run = view.ui_url
+        waiting = asyncio.ensure_future(
+            self._runs.wait(execution_id, timeout=options.wait_timeout, on_update=update)
+        )
+        try:
+            while True:
+                # Real seconds, not the service's clock: how often to look, never a measurement.
+                done, _ = await asyncio.wait({waiting}, timeout=STOP_CHECK_SECONDS)
+                if done:
+                    return waiting.result()
+                if (why := await sink.stopped()) is not None:
+                    result.error = {"type": STOPPED, "message": _stopped_message(why, result)}
+                    return None
+        finally:
+            if not waiting.done():
+                waiting.cancel()  # this waiter leaves; the poll loop stops if it was the last
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
 
     async def _started_earlier(self, result: SuiteRunResult) -> int | None:
         """The run an earlier attempt of this job started (its record carries the job's id)."""
@@ -278,10 +317,15 @@ class SuiteRunner:
 def _stopped_message(why: str, result: SuiteRunResult) -> str:
     """What a stopped run says: before which line, how many steps went in, whether the journey ran."""
     first = next((step for step in result.steps if (step.error or {}).get("type") == STOPPED), None)
-    where = f" before line {first.line} ({first.command})" if first is not None else " before the run"
     counts = f"{result.added} of {result.total_steps} steps added"
-    ran = "; the journey was not run" if result.execute and result.execution_id is None else ""
-    return f"{why}{where}: {counts}{ran}"
+    if first is not None:
+        ran = "; the journey was not run" if result.execute else ""
+        return f"{why} before line {first.line} ({first.command}): {counts}{ran}"
+    if result.execution_id is None:
+        return f"{why} before the run: {counts}; the journey was not run"
+    return (
+        f"{why} while run {result.execution_id} was executing: {counts}; it goes on in Virtuoso, not followed"
+    )
 
 
 def _targets(suite: Suite, placed: list[PlacedCheckpoint]) -> list[tuple[Section, PlacedCheckpoint]]:
