@@ -145,7 +145,7 @@ class SuiteJob:
             "execution_id": result.execution_id,
             "location": f"/api/v1/suites/runs/{run.job.job_id}",
         }
-        if sink.cancelled:  # stopped before anything more was sent to Virtuoso
+        if sink.cancelled:  # stopped by a cancel: nothing was sent to Virtuoso after it was read
             return JobResult(JobStatus.CANCELLED, result=summary, error=result.error)
         if result.status in (SuiteStatus.ADDED, SuiteStatus.PASSED):
             return JobResult(JobStatus.SUCCEEDED, result=summary)
