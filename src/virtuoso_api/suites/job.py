@@ -6,8 +6,8 @@ earlier attempt stored, and runs it with :class:`~virtuoso_api.suites.runner.Sui
 * the placement stored by an earlier attempt is kept (nothing is looked for, created or deleted
   again: the steps that attempt added stay);
 * every step goes through ``JobRun.command`` under the index it has in the file, so a step an
-  interrupted attempt sent is found (its history entry, or its in-flight record settled against the
-  checkpoint) and never sent twice;
+  interrupted attempt sent is found (its in-flight record settled against the checkpoint, or its
+  history entry) and never sent twice;
 * a run whose start may have been sent is looked for before another is started.
 
 "Not now" (Virtuoso or a store unreachable, a step held by another live attempt) raises, and the
