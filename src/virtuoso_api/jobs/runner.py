@@ -19,6 +19,7 @@ any Virtuoso call). A claim held by a live runner makes this attempt give way (:
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -105,9 +106,7 @@ class JobRun:
     async def command(self, index: int, command: CommandRequest) -> BatchItem:
         """Run command ``index`` exactly once in effect (module docstring); a failure Virtuoso or the
         command itself decided is a failed item, "not now" raises for the task to be retried."""
-        job_id = self.job.job_id
-        ids = RequestIds(record_id=f"step_{job_id}_{index}", entry_id=f"h_{job_id}_{index}")
-        key = OnceKey(self.job.owner, "jobs", f"{job_id}:{index}", command.model_dump(mode="json"))
+        ids = self._ids(index)
 
         async def work() -> BatchItem:
             earlier = await self._earlier_outcome(index, ids)
@@ -123,9 +122,39 @@ class JobRun:
                 return BatchItem(index=index, status="failed", error=error_of(exc))
             return BatchItem(index=index, status="succeeded", outcome=outcome)
 
+        return await self._once(index, command, work)
+
+    async def earlier(self, index: int, command: CommandRequest) -> BatchItem | None:
+        """What an earlier attempt made of command ``index`` (steps 1-3 of the module docstring),
+        without ever sending it: for a cancelled job, which still owns what it made before the
+        cancel. ``None`` if it never ran (nothing is kept for it: its claim is released)."""
+        ids = self._ids(index)
+
+        async def work() -> BatchItem:
+            return await self._earlier_outcome(index, ids) or BatchItem(index=index, status="skipped")
+
+        item = await self._once(index, command, work, keep=lambda found: found.status != "skipped")
+        return None if item.status == "skipped" else item
+
+    def _ids(self, index: int) -> RequestIds:
+        job_id = self.job.job_id
+        return RequestIds(record_id=f"step_{job_id}_{index}", entry_id=f"h_{job_id}_{index}")
+
+    async def _once(
+        self,
+        index: int,
+        command: CommandRequest,
+        work: Callable[[], Awaitable[BatchItem]],
+        *,
+        keep: Callable[[BatchItem], bool] = lambda _: True,
+    ) -> BatchItem:
+        """``work`` under command ``index``'s claim (no other attempt is sending it meanwhile); its
+        item is kept as the command's outcome if ``keep`` says so."""
+        job_id = self.job.job_id
+        key = OnceKey(self.job.owner, "jobs", f"{job_id}:{index}", command.model_dump(mode="json"))
         try:
             once = await self.deps.idempotency.run_once(
-                key, work, result_type=_ITEM, lease=self.deps.claim_lease, take_over=True
+                key, work, result_type=_ITEM, changed=keep, lease=self.deps.claim_lease, take_over=True
             )
         except Conflict as exc:
             raise Busy(f"command {index} of job {job_id}") from exc

@@ -39,19 +39,27 @@ from virtuoso_api.virtuoso import VirtuosoClient
 
 logger = logging.getLogger(__name__)
 
-_CANCELLED = {"type": "cancelled", "message": "not added: the job was cancelled"}
-
 
 class _JobSink:
+    """Steps through the job (each exactly once in effect); stopped once a cancel is asked, which is
+    read from the store before every step, so one from another instance counts too."""
+
     def __init__(self, run: JobRun) -> None:
         self._run = run
         self.cancelled = False
 
     async def add(self, index: int, request: CommandRequest) -> BatchItem:
-        if self.cancelled or await self._run.cancelled():
-            self.cancelled = True
-            return BatchItem(index=index, status="skipped", error=_CANCELLED)
         return await self._run.command(index, request)
+
+    async def stopped(self) -> str | None:
+        if not self.cancelled:
+            self.cancelled = await self._run.cancelled()
+        return "the job was cancelled" if self.cancelled else None
+
+    async def earlier(self, index: int, request: CommandRequest) -> BatchItem | None:
+        if self._run.job.attempts <= 1:
+            return None  # the first attempt: there is no earlier one
+        return await self._run.earlier(index, request)
 
 
 class _JobObserver(Observer):
@@ -108,8 +116,6 @@ class SuiteJob:
             )
         except SuiteInvalid as exc:  # checked at submission; a parser that changed since refuses it
             return JobResult(JobStatus.FAILED, error={"type": exc.error_type, "message": exc.message})
-        if await run.cancelled():
-            return JobResult(JobStatus.CANCELLED)
         runner = SuiteRunner(
             lookups=Lookups(self._virtuoso),
             runs=self._runs,
@@ -139,8 +145,8 @@ class SuiteJob:
             "execution_id": result.execution_id,
             "location": f"/api/v1/suites/runs/{run.job.job_id}",
         }
-        if sink.cancelled:
-            return JobResult(JobStatus.CANCELLED, result=summary)
+        if sink.cancelled:  # stopped by a cancel: nothing was sent to Virtuoso after it was read
+            return JobResult(JobStatus.CANCELLED, result=summary, error=result.error)
         if result.status in (SuiteStatus.ADDED, SuiteStatus.PASSED):
             return JobResult(JobStatus.SUCCEEDED, result=summary)
         return JobResult(JobStatus.FAILED, result=summary, error=_why(result))

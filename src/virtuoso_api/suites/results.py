@@ -18,6 +18,8 @@ from virtuoso_api.runs import RunView, Verdict
 
 #: The documents collection of stored suite runs, keyed by the run's id (its job's id over HTTP).
 COLLECTION = "suite_runs"
+#: The error type of a run (and of each step not added) that stopped because its job was cancelled.
+STOPPED = "cancelled"
 
 
 class SuiteStatus(StrEnum):
@@ -109,6 +111,11 @@ class SuiteRunResult(BaseModel):
     @property
     def added(self) -> int:
         return sum(1 for step in self.steps if step.success)
+
+    @property
+    def stopped(self) -> bool:
+        """Stopped before its end because its job was cancelled (``error`` says where)."""
+        return (self.error or {}).get("type") == STOPPED
 
     @property
     def failed_steps(self) -> list[StepResult]:
