@@ -113,9 +113,11 @@ async def test_cancelling_a_finished_suite_job_is_a_409_and_changes_nothing(
 
 
 @pytest.fixture
-def slow_virtuoso() -> Iterator[str]:
-    # Runs are slow too (each step of one takes 2 s): a job cancelled while its run goes on ends first.
-    with served_sandbox(TOKEN, "--latency-ms", "40", "--step-seconds", "2", observer=True) as base_url:
+def slow_virtuoso(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each answer held back 40 ms (a test may ask for more: ``indirect`` parametrisation). Runs are
+    slow too (each step of one takes 2 s): a job cancelled while its run goes on ends first."""
+    latency = str(getattr(request, "param", 40))
+    with served_sandbox(TOKEN, "--latency-ms", latency, "--step-seconds", "2", observer=True) as base_url:
         yield base_url
 
 
@@ -303,6 +305,9 @@ async def test_a_running_suite_job_stops_before_its_next_step_and_never_runs_its
     assert (root.get("errors"), root.get("skipped"), root.get("failures")) == ("1", "1", "0")
 
 
+# The cancel must come while the last step is in flight: a second per answer makes that window wide
+# enough for a loaded machine (40 ms was not always).
+@pytest.mark.parametrize("slow_virtuoso", [1000], indirect=True)
 async def test_a_cancel_after_the_last_step_still_keeps_the_journey_from_running(
     served: Served,
 ) -> None:
