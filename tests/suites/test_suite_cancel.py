@@ -352,7 +352,7 @@ async def test_virtuoso_api_jobs_cancel_stops_a_running_suite_job(served: Served
     # The operator's CLI, a process of its own on the store the service uses.
     said = await asyncio.to_thread(_cli, data_dir, "jobs", "cancel", job_id)
     assert said.returncode == 0, said.stderr
-    assert said.stdout == f"Job {job_id} asked to stop before its next command.\n"
+    assert said.stdout == f"Job {job_id} asked to stop before its next step.\n"
     job = await follow(served.http, served.writer, f"/api/v1/jobs/{job_id}")
     assert job["status"] == "cancelled"
     await _check_stopped(served, job_id, asked_at=asked_at, at_most=steps - 1, total=steps)

@@ -96,9 +96,10 @@ def show(job_id: JobId, as_json: JsonOption = False) -> None:
 
 @app.command("cancel")
 def cancel(job_id: JobId, as_json: JsonOption = False) -> None:
-    """Cancel a queued job, or stop a running one before its next command."""
+    """Cancel a queued job, or stop a running one before its next command (a suite's: step)."""
     from virtuoso_api.cli._jobs_backend import jobs_backend
     from virtuoso_api.cli._runtime import out, print_json, run, settings_or_exit
+    from virtuoso_api.jobs.models import JobKind
 
     async def work() -> Job:
         async with jobs_backend(settings_or_exit()) as jobs:
@@ -108,7 +109,9 @@ def cancel(job_id: JobId, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(job.model_dump(mode="json"))
         return
-    verb = "cancelled" if job.status.finished else "asked to stop before its next command"
+    # A suite job's units are its file's steps (and then its run); a batch's are its commands.
+    unit = "step" if job.kind is JobKind.SUITE else "command"
+    verb = "cancelled" if job.status.finished else f"asked to stop before its next {unit}"
     out.print(f"Job {job.job_id} {verb}.")
 
 
