@@ -305,9 +305,9 @@ async def test_a_running_suite_job_stops_before_its_next_step_and_never_runs_its
     assert (root.get("errors"), root.get("skipped"), root.get("failures")) == ("1", "1", "0")
 
 
-# The cancel must come while the last step is in flight: a second per answer makes that window wide
-# enough for a loaded machine (40 ms was not always).
-@pytest.mark.parametrize("slow_virtuoso", [1000], indirect=True)
+# The cancel must come while the last step is in flight: a quarter second per answer makes that window
+# wide enough for a loaded machine (40 ms was not always; a whole second made the test 15 s long).
+@pytest.mark.parametrize("slow_virtuoso", [250], indirect=True)
 async def test_a_cancel_after_the_last_step_still_keeps_the_journey_from_running(
     served: Served,
 ) -> None:
