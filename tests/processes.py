@@ -19,6 +19,18 @@ from virtuoso_api.sandbox import OBSERVER_HEADER
 CLI = (sys.executable, "-m", "virtuoso_api")
 
 
+def dead_pid() -> int:
+    """A pid no process has: what a record written by a process that died carries."""
+    for pid in range(4_000_000, 4_100_000):  # above the default pid_max: no process has these
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            continue
+    raise AssertionError("no free pid found")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import timedelta
 
 import httpx
 
 from tests.commands.conftest import CHECKPOINT, run, stored_steps
+from tests.processes import dead_pid
 from virtuoso_api.commands.inflight import COLLECTION as IN_FLIGHT
 from virtuoso_api.history.models import HistoryFilters, Source
 from virtuoso_api.infra.documents import Query
@@ -60,17 +60,6 @@ async def test_a_remembered_count_is_trusted_only_for_a_while(
     assert [s["value"] for s in await stored_steps(services)][-1] == "ours-3"
 
 
-def _dead_pid() -> int:
-    for pid in range(4_000_000, 4_100_000):  # above the default pid_max: no process has these
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except PermissionError:
-            continue
-    raise AssertionError("no free pid found")
-
-
 async def _abandoned_request(services: Services, *, text: str, position: int) -> str:
     """An in-flight record as a process killed after sending its step would have left it."""
     request = services.commands._in_flight.new(
@@ -85,7 +74,7 @@ async def _abandoned_request(services: Services, *, text: str, position: int) ->
         step=ParsedStep(action=StepAction.COMMENT, value=text).to_payload(),
     )
     data = request.as_data(at=services.clock.now())
-    data["instance"], data["pid"] = "a-process-that-died", _dead_pid()
+    data["instance"], data["pid"] = "a-process-that-died", dead_pid()
     await services.documents.put(IN_FLIGHT, request.record_id, data)
     return request.entry_id
 
