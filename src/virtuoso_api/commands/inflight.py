@@ -29,7 +29,7 @@ from typing import Any
 
 from virtuoso_api.errors import VirtuosoApiError
 from virtuoso_api.history.models import COLLECTION as HISTORY
-from virtuoso_api.history.models import Source
+from virtuoso_api.history.models import HistoryEntry, Source
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.infra.documents import (
     DocumentChanged,
@@ -127,19 +127,23 @@ class InFlightSteps:
             for document in page.documents:
                 if self._abandoned(document.data):
                     try:
-                        settled += await self._settle_one(client, document.data)
+                        settled += await self._settle_one(client, document.data) is not None
                     except VirtuosoApiError as exc:  # Virtuoso or the store is down: next round
                         logger.warning("could not settle step request %s: %s", document.id, exc.message)
             if (cursor := page.next_cursor) is None:
                 return settled
 
-    async def settle_one(self, client: VirtuosoClient, record_id: str) -> bool:
+    async def settle_one(self, client: VirtuosoClient, record_id: str) -> HistoryEntry | None:
         """Settle one request whose caller knows it is no longer in flight (it holds the claim on
-        the work that made it); ``False`` when there is no such record, or another settler got to it
-        first (its history entry says what became of the request either way)."""
+        the work that made it): the history entry written for it. ``None`` when there is no such
+        record, or another settler got to it first (then its entry says what became of the request).
+
+        The entry is handed back, not left to be read again: with a remote store behind the outbox,
+        a write may wait in the log while reads go to the store, and a caller that read "no entry"
+        would send the command again."""
         document = await self._store.get(COLLECTION, record_id)
         if document is None:
-            return False
+            return None
         return await self._settle_one(client, document.data)
 
     def _abandoned(self, data: dict[str, Any]) -> bool:
@@ -148,8 +152,9 @@ class InFlightSteps:
         age = self._clock.now() - parse_timestamp(str(data["at"]))
         return age > self._longest_call or is_gone(data)
 
-    async def _settle_one(self, client: VirtuosoClient, data: dict[str, Any]) -> bool:
-        """Record the request ``data`` in history; ``False`` when the record changed meanwhile."""
+    async def _settle_one(self, client: VirtuosoClient, data: dict[str, Any]) -> HistoryEntry | None:
+        """Record the request ``data`` in history: its entry, or ``None`` when the record changed
+        meanwhile."""
         checkpoint = int(data["checkpoint_id"])
         steps = await client.list_steps(checkpoint)
         # A step already recorded under this request's own entry is still this request's: two
@@ -191,12 +196,11 @@ class InFlightSteps:
         }
         return await self._record(success=False, error=error, **common)
 
-    async def _record(self, **entry: Any) -> bool:
+    async def _record(self, **entry: Any) -> HistoryEntry | None:
         try:
-            await self._history.record(**entry)
+            return await self._history.record(**entry)
         except DocumentChanged:
-            return False
-        return True
+            return None
 
     async def _recorded_step_ids(self, checkpoint: int, *, except_entry: str) -> set[int]:
         ids: set[int] = set()

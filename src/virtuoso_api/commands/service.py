@@ -36,7 +36,7 @@ from virtuoso_api.commands.positions import Slot, StepPositions
 from virtuoso_api.commands.vocabulary import StepCommand, parse_command
 from virtuoso_api.errors import BackendUnavailable, InvalidInput, VirtuosoApiError, state_conflict
 from virtuoso_api.events import EventPublisher, EventType
-from virtuoso_api.history.models import Source
+from virtuoso_api.history.models import HistoryEntry, Source
 from virtuoso_api.history.service import HistoryService
 from virtuoso_api.infra.documents import DocumentStore, DurableWrites
 from virtuoso_api.kit.clock import Clock
@@ -114,9 +114,10 @@ class CommandService:
         in-flight record's and the history entry's ids (jobs: see :meth:`settle_request`)."""
         return await self._run(caller, request, source=source, ids=ids)
 
-    async def settle_request(self, record_id: str) -> bool:
+    async def settle_request(self, record_id: str) -> HistoryEntry | None:
         """Settle the in-flight record ``record_id`` now (the caller knows its request has ended):
-        its history entry says whether the step was made. ``False`` when there is no such record."""
+        the history entry written for it says whether the step was made. ``None`` when there is no
+        such record, or another settler recorded it first (see :meth:`InFlightSteps.settle_one`)."""
         return await self._in_flight.settle_one(self._virtuoso, record_id)
 
     async def execute_batch(

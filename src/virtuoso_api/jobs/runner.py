@@ -164,10 +164,13 @@ class JobRun:
         # The record is looked for before the entry, never after: another settler (the start-up
         # sweep) writes the entry and removes the record in one batch, so "no entry, then no record"
         # can mean it settled in between, and the step it found would be sent again. "No record,
-        # then no entry" cannot: an entry, once written, stays.
-        if await self.deps.commands.settle_request(ids.record_id):
+        # then no entry" cannot: an entry, once written, stays. The entry this settling wrote is used
+        # as it is (a remote store's write may still wait in the outbox, unseen by a read).
+        entry = await self.deps.commands.settle_request(ids.record_id)
+        if entry is not None:
             logger.info("job command %s: settled the request an earlier attempt left", ids.record_id)
-        entry = await self.deps.history.get(ids.entry_id)
+        else:
+            entry = await self.deps.history.get(ids.entry_id)
         if entry is None or (not entry.success and (entry.error or {}).get("type") in _NOT_AN_OUTCOME):
             return None
         return item_from_entry(index, entry)
