@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from _wrk import free_port
 
 from virtuoso_api.virtuoso import Transport, VirtuosoClient, build_virtuoso_http
 from virtuoso_api.virtuoso.steps import ParsedStep, StepAction, StepCreate
@@ -79,13 +79,6 @@ async def measure(base: str, options: argparse.Namespace) -> dict[str, list[floa
         for name, make in names if index % 2 == 0 else reversed(names):
             results[name].append(await one_round(base, make, options.calls, options.concurrency))
     return results
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_for(base: str, process: subprocess.Popen[bytes]) -> None:
